@@ -1,0 +1,54 @@
+"""The employee's self-service portal API: pushes to answer, manager confirmations, own requests.
+
+Authenticated with the person's portal token; the console issue adds the pages on top of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from deskguard.api.deps import CurrentActor, Ctx
+from deskguard.api.schemas import ConfirmIn, ProofOut, PushAnswerIn, RequestOut, SelfServiceIn
+from deskguard.app import requests, verification
+from deskguard.domain.errors import NotFound
+from deskguard.domain.events import Actor, ActorKind
+
+router = APIRouter(prefix="/api/v1/portal", tags=["portal"])
+
+
+def _tenant(actor: Actor) -> str:
+    if actor.kind != ActorKind.PERSON:
+        raise NotFound("the portal is for employees' own sessions", code="not_found.portal")
+    return next(iter(actor.tenant_ids))
+
+
+@router.get("/pending", summary="Verifications waiting for me: pushes and manager confirmations")
+def pending(ctx: Ctx, actor: CurrentActor) -> list[dict[str, Any]]:
+    out = []
+    for proof in verification.pending_for_person(ctx, actor=actor, tenant_id=_tenant(actor)):
+        view = ProofOut.of(proof).model_dump(mode="json")
+        view["challenge"] = {k: v for k, v in view["challenge"].items() if k != "number_to_read_out"}
+        out.append(view)
+    return out
+
+
+@router.post("/pushes/{proof_id}", summary="Answer a push: approve with the number the agent read out, or deny")
+def answer_push(proof_id: str, body: PushAnswerIn, ctx: Ctx, actor: CurrentActor) -> ProofOut:
+    proof = verification.respond_push(ctx, actor=actor, tenant_id=_tenant(actor), proof_id=proof_id,
+                                      approve=body.approve, number=body.number)
+    return ProofOut.of(proof)
+
+
+@router.post("/confirmations/{proof_id}", summary="As the manager, confirm a report's request")
+def confirm(proof_id: str, body: ConfirmIn, ctx: Ctx, actor: CurrentActor) -> ProofOut:
+    return ProofOut.of(verification.confirm_as_manager(ctx, actor=actor, tenant_id=_tenant(actor),
+                                                       proof_id=proof_id, confirm=body.confirm))
+
+
+@router.post("/requests", status_code=201, summary="Open a request for my own account")
+def self_service(body: SelfServiceIn, ctx: Ctx, actor: CurrentActor) -> RequestOut:
+    draft = requests.RequestDraft(kind=body.kind, person_id=actor.id, params=body.params,
+                                  justification=body.justification)
+    return RequestOut.of(requests.open_request(ctx, actor=actor, tenant_id=_tenant(actor), draft=draft))

@@ -1,0 +1,53 @@
+"""API and portal tokens: issued once in clear, stored only as a keyed hash, resolved to an ``Actor``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from deskguard.app.context import AppContext
+from deskguard.domain.errors import Unauthenticated
+from deskguard.domain.events import Actor, ActorKind
+from deskguard.domain.ports import TokenRecord, UnitOfWork
+
+OPERATOR_PREFIX = "dg_op_"
+PERSON_PREFIX = "dg_pt_"
+
+
+def token_hash(ctx: AppContext, token: str) -> str:
+    return ctx.secrets.mac(token, context="api-token")
+
+
+def issue_token(ctx: AppContext, uow: UnitOfWork, *, subject_kind: str, subject_id: str, label: str,
+                tenant_id: str | None = None, expires_at: datetime | None = None) -> str:
+    """Create a token; the clear value is returned once and never stored."""
+    prefix = OPERATOR_PREFIX if subject_kind == "operator" else PERSON_PREFIX
+    token = prefix + ctx.random.token(24)
+    uow.tokens.add(TokenRecord(id=ctx.random.new_id("tok"), token_hash=token_hash(ctx, token),
+                               subject_kind=subject_kind, subject_id=subject_id, tenant_id=tenant_id,
+                               label=label, created_at=ctx.clock.now(), expires_at=expires_at))
+    return token
+
+
+def authenticate(ctx: AppContext, *, token: str, client_ip: str = "", user_agent: str = "") -> Actor:
+    if not token.startswith((OPERATOR_PREFIX, PERSON_PREFIX)) or len(token) > 200:
+        raise Unauthenticated("invalid token")
+    with ctx.uow() as uow:
+        record = uow.tokens.find(token_hash(ctx, token))
+        now = ctx.clock.now()
+        if record is None or record.revoked or (record.expires_at is not None and record.expires_at <= now):
+            raise Unauthenticated("invalid or expired token")
+        if record.subject_kind == "operator":
+            operator = uow.operators.get(record.subject_id)
+            if operator is None or not operator.active:
+                raise Unauthenticated("operator disabled")
+            provider = uow.providers.get(operator.provider_id)
+            return Actor(kind=ActorKind.OPERATOR, id=operator.id, role=operator.role.value,
+                         provider_id=operator.provider_id, provider_kind=provider.kind.value if provider else "",
+                         tenant_ids=operator.tenant_ids, client_ip=client_ip, user_agent=user_agent,
+                         workstation=operator.workstation)
+        assert record.tenant_id is not None
+        person = uow.persons.get(tenant_id=record.tenant_id, person_id=record.subject_id)
+        if person is None:
+            raise Unauthenticated("person no longer in the directory")
+        return Actor(kind=ActorKind.PERSON, id=person.id, role="person", tenant_ids=frozenset({person.tenant_id}),
+                     client_ip=client_ip, user_agent=user_agent)

@@ -1,0 +1,36 @@
+"""What every use case is given: the unit-of-work factory, time, randomness, secrets, channels, policy.
+
+Built once by ``bootstrap.py``; use cases receive it as their first argument and own the
+transaction boundaries themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from deskguard.domain.ports import Channels, Clock, Randomness, SecretBox, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeouts:
+    request: timedelta = timedelta(hours=4)
+    push: timedelta = timedelta(minutes=3)
+    totp: timedelta = timedelta(minutes=10)
+    callback: timedelta = timedelta(minutes=10)
+    manager: timedelta = timedelta(hours=2)
+    idv: timedelta = timedelta(hours=1)
+    approval: timedelta = timedelta(hours=1)
+    proof_attempts: int = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppContext:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    random: Randomness
+    secrets: SecretBox
+    channels: Channels
+    policy: Any  # deskguard.policy CompiledPolicy; typed loosely to keep policy swappable at runtime
+    timeouts: Timeouts = Timeouts()

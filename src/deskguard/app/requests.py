@@ -1,0 +1,212 @@
+"""Request use cases: preview a decision, open a request, read, cancel, and re-decide (``settle``).
+
+Every state change is committed with its outbox event in one transaction. ``settle`` is the single
+place where a request's state follows from its current decision; proofs and approvals call it.
+Execution lives in ``app.execution``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deskguard.app.access import REQUESTERS, require_operator, require_person
+from deskguard.app.context import AppContext
+from deskguard.app.evaluation import build_facts, decide, state_for
+from deskguard.app.outbox import emit
+from deskguard.domain.actions import spec_for, validate_params
+from deskguard.domain.decision import Decision, Evidence
+from deskguard.domain.errors import InvalidTransition, NotFound, ValidationFailed
+from deskguard.domain.events import Actor, ActorKind, EventType
+from deskguard.domain.model import Person, Ticket
+from deskguard.domain.ports import RequestFilter, UnitOfWork
+from deskguard.domain.requests import (
+    METHOD_CHANNEL,
+    METHOD_STRENGTH,
+    ActionRequest,
+    Proof,
+    ProofMethod,
+    ProofStatus,
+    RequestOrigin,
+    RequestState,
+    params_hash,
+)
+from deskguard.policy.evaluator import evaluate
+
+MAX_JUSTIFICATION = 2000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestDraft:
+    """What an agent (or the person, from the portal) asks for."""
+
+    kind: str
+    person_id: str
+    params: dict[str, Any] | None = None
+    ticket_id: str | None = None
+    justification: str = ""
+
+
+def _load_person(uow: UnitOfWork, *, tenant_id: str, person_id: str) -> Person:
+    person = uow.persons.get(tenant_id=tenant_id, person_id=person_id)
+    if person is None:
+        raise NotFound(f"person {person_id} not found", code="not_found.person", field="person_id")
+    return person
+
+
+def _load_ticket(uow: UnitOfWork, *, tenant_id: str, ticket_id: str | None) -> Ticket | None:
+    if ticket_id is None:
+        return None
+    ticket = uow.tickets.get(tenant_id=tenant_id, ticket_id=ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found", code="not_found.ticket", field="ticket_id")
+    return ticket
+
+
+def load_request(uow: UnitOfWork, *, tenant_id: str, request_id: str) -> ActionRequest:
+    request = uow.requests.get(tenant_id=tenant_id, request_id=request_id)
+    if request is None:
+        raise NotFound(f"request {request_id} not found", code="not_found.request")
+    return request
+
+
+def _validated(draft: RequestDraft) -> tuple[Any, dict[str, Any]]:
+    spec = spec_for(draft.kind)
+    if len(draft.justification) > MAX_JUSTIFICATION:
+        raise ValidationFailed(f"justification is longer than {MAX_JUSTIFICATION} characters",
+                               field="justification")
+    return spec, validate_params(spec.kind, draft.params)
+
+
+def preview(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: RequestDraft,
+            evidence: Evidence = Evidence()) -> Decision:
+    """"What would it take?": the decision for a request that is not opened. Writes nothing."""
+    require_operator(actor, tenant_id=tenant_id)
+    spec, _ = _validated(draft)
+    with ctx.uow() as uow:
+        tenant = uow.tenants.get(tenant_id)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id} not found", code="not_found.tenant")
+        person = _load_person(uow, tenant_id=tenant_id, person_id=draft.person_id)
+        ticket = _load_ticket(uow, tenant_id=tenant_id, ticket_id=draft.ticket_id)
+        facts = build_facts(uow, now=ctx.clock.now(), tenant=tenant, kind=spec.kind, person=person,
+                            requester=uow.operators.get(actor.id), origin=RequestOrigin.AGENT, ticket=ticket)
+    return evaluate(ctx.policy, facts=facts, evidence=evidence)
+
+
+def open_request(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: RequestDraft) -> ActionRequest:
+    """Open a request: validate, decide, store it in the state the decision implies, emit events.
+
+    Opened by an operator (origin agent), or by the person from the self-service portal (origin
+    self_service, which is itself the ``self_service_initiated`` proof).
+    """
+    if actor.kind == ActorKind.PERSON:
+        require_person(actor, tenant_id=tenant_id)
+        if draft.person_id != actor.id:
+            raise NotFound(f"person {draft.person_id} not found", code="not_found.person", field="person_id")
+        origin = RequestOrigin.SELF_SERVICE
+    else:
+        require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
+        origin = RequestOrigin.AGENT
+    spec, params = _validated(draft)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        person = _load_person(uow, tenant_id=tenant_id, person_id=draft.person_id)
+        _load_ticket(uow, tenant_id=tenant_id, ticket_id=draft.ticket_id)
+        request = ActionRequest(
+            id=ctx.random.new_id("req"), tenant_id=tenant_id, kind=spec.kind, person_id=person.id,
+            requester_id=actor.id, origin=origin, ticket_id=draft.ticket_id,
+            justification=draft.justification, params=params,
+            params_hash=params_hash(tenant_id=tenant_id, kind=spec.kind, person_id=person.id,
+                                    params=params, ticket_id=draft.ticket_id),
+            state=RequestState.DRAFT, created_at=now, updated_at=now, expires_at=now + ctx.timeouts.request)
+        uow.requests.add(request)
+        emit(ctx, uow, type=EventType.REQUEST_OPENED, actor=actor, tenant_id=tenant_id,
+             request_id=request.id, person_id=person.id, kind=spec.kind.value, tier=spec.tier.label,
+             origin=origin.value, ticket_id=draft.ticket_id, justification=draft.justification,
+             params_hash=request.params_hash)
+        if origin == RequestOrigin.SELF_SERVICE:
+            _record_self_service_proof(ctx, uow, request=request, actor=actor)
+        request = settle(ctx, uow, request=request, actor=actor)
+        uow.commit()
+    return request
+
+
+def _record_self_service_proof(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest,
+                               actor: Actor) -> None:
+    now = ctx.clock.now()
+    method = ProofMethod.SELF_SERVICE_INITIATED
+    proof = Proof(id=ctx.random.new_id("prf"), tenant_id=request.tenant_id, request_id=request.id,
+                  method=method, channel=METHOD_CHANNEL[method], strength=METHOD_STRENGTH[method],
+                  status=ProofStatus.SUCCEEDED, created_at=now, expires_at=request.expires_at,
+                  completed_at=now, attested_by=actor.id,
+                  challenge={"session": "authenticated self-service portal session"})
+    uow.proofs.add(proof)
+    emit(ctx, uow, type=EventType.PROOF_SUCCEEDED, actor=actor, tenant_id=request.tenant_id,
+         request_id=request.id, person_id=request.person_id, proof_id=proof.id, method=method.value)
+
+
+def settle(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, actor: Actor) -> ActionRequest:
+    """Re-decide a live request and move it to the state its decision implies (in the caller's tx)."""
+    now = ctx.clock.now()
+    decision, _facts = decide(ctx, uow, request=request, now=now)
+    target = state_for(decision)
+    recorded = decision.to_dict()
+    moved = request.moved(target, at=now, decision=recorded)
+    uow.requests.update(moved)
+    emit(ctx, uow, type=EventType.REQUEST_DECIDED, actor=actor, tenant_id=request.tenant_id,
+         request_id=request.id, person_id=request.person_id, decision=recorded)
+    if target != request.state:
+        emit(ctx, uow, type=EventType.REQUEST_STATE_CHANGED, actor=actor, tenant_id=request.tenant_id,
+             request_id=request.id, person_id=request.person_id, **{"from": request.state.value},
+             to=target.value)
+    return moved
+
+
+def live_request(ctx: AppContext, uow: UnitOfWork, *, tenant_id: str, request_id: str,
+                 actor: Actor) -> ActionRequest:
+    """Load a request that can still change; an overdue one is expired (and the expiry committed)."""
+    request = load_request(uow, tenant_id=tenant_id, request_id=request_id)
+    if request.terminal:
+        raise InvalidTransition(f"request {request.id} is {request.state.value}; it can no longer change",
+                                code=f"invalid_transition.{request.state.value}")
+    if ctx.clock.now() >= request.expires_at and request.state != RequestState.EXECUTING:
+        expired = request.moved(RequestState.EXPIRED, at=ctx.clock.now())
+        uow.requests.update(expired)
+        emit(ctx, uow, type=EventType.REQUEST_STATE_CHANGED, actor=actor, tenant_id=tenant_id,
+             request_id=request.id, person_id=request.person_id, **{"from": request.state.value},
+             to=RequestState.EXPIRED.value, reason="request expired")
+        uow.commit()
+        raise InvalidTransition(f"request {request.id} expired at {request.expires_at.isoformat()}",
+                                code="invalid_transition.expired")
+    return request
+
+
+def get_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str
+                ) -> tuple[ActionRequest, Sequence[Proof]]:
+    require_operator(actor, tenant_id=tenant_id)
+    with ctx.uow() as uow:
+        request = load_request(uow, tenant_id=tenant_id, request_id=request_id)
+        return request, uow.proofs.list_for_request(tenant_id=tenant_id, request_id=request_id)
+
+
+def list_requests(ctx: AppContext, *, actor: Actor, tenant_id: str, where: RequestFilter
+                  ) -> Sequence[ActionRequest]:
+    require_operator(actor, tenant_id=tenant_id)
+    with ctx.uow() as uow:
+        return uow.requests.list(tenant_id=tenant_id, where=where)
+
+
+def cancel_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str,
+                   reason: str) -> ActionRequest:
+    require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
+    with ctx.uow() as uow:
+        request = live_request(ctx, uow, tenant_id=tenant_id, request_id=request_id, actor=actor)
+        cancelled = request.moved(RequestState.CANCELLED, at=ctx.clock.now(), failure_reason=reason)
+        uow.requests.update(cancelled)
+        emit(ctx, uow, type=EventType.REQUEST_STATE_CHANGED, actor=actor, tenant_id=tenant_id,
+             request_id=request.id, person_id=request.person_id, **{"from": request.state.value},
+             to=RequestState.CANCELLED.value, reason=reason)
+        uow.commit()
+    return cancelled

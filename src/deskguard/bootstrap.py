@@ -1,0 +1,58 @@
+"""The one composition root: settings -> adapters -> the application context.
+
+Only this module (and the transports) know which adapter implements which port. Tests and the demo
+build a ``Runtime`` here too, with a fixed clock or seeded randomness when they need to replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from deskguard.adapters.channels.fake import (
+    FakeIdentityVerification,
+    FakeNotifier,
+    FakePushChannel,
+    FakeTelephony,
+)
+from deskguard.adapters.db.engine import make_engine
+from deskguard.adapters.db.migrate import upgrade
+from deskguard.adapters.db.uow import SqlUnitOfWorkFactory
+from deskguard.adapters.idp.fake import FakeIdentityProvider
+from deskguard.adapters.system import AesGcmSecretBox, SystemClock, SystemRandomness
+from deskguard.app.context import AppContext
+from deskguard.domain.ports import Channels, Clock, Randomness
+from deskguard.policy.loader import load_policy
+from deskguard.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    ctx: AppContext
+    idp: FakeIdentityProvider
+    telephony: FakeTelephony
+    push: FakePushChannel
+    idv: FakeIdentityVerification
+    notifier: FakeNotifier
+
+
+def build(settings: Settings, *, clock: Clock | None = None, randomness: Randomness | None = None,
+          migrate: bool = False) -> Runtime:
+    """Wire everything. Real connectors arrive with their own issue; until then every deployment runs
+    the fakes, which is why ``serve`` refuses to start outside demo mode without connectors."""
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(settings.database_url)
+    rnd = randomness or SystemRandomness()
+    idp = FakeIdentityProvider(randomness=rnd)
+    telephony, push = FakeTelephony(randomness=rnd), FakePushChannel()
+    idv, notifier = FakeIdentityVerification(randomness=rnd), FakeNotifier(randomness=rnd)
+    ctx = AppContext(uow=SqlUnitOfWorkFactory(engine), clock=clock or SystemClock(), random=rnd,
+                     secrets=AesGcmSecretBox(settings.master_key_bytes()),
+                     channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
+                     policy=load_policy(settings.policy_path))
+    return Runtime(settings=settings, engine=engine, ctx=ctx, idp=idp, telephony=telephony, push=push,
+                   idv=idv, notifier=notifier)

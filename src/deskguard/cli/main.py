@@ -1,0 +1,107 @@
+"""The ``deskguard`` command: serve, demo, db, policy.
+
+Each command builds the runtime through ``bootstrap`` and reports configuration problems as one
+clear line and exit code 2 (no traceback for a mistyped setting).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from deskguard.api.app import create_app
+from deskguard.bootstrap import Runtime, build
+from deskguard.domain.errors import ConfigurationError, PolicyError
+from deskguard.settings import Settings, load_settings
+
+app = typer.Typer(help="deskguard: the security broker for IT helpdesks.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+
+def _mount_policy() -> None:
+    from deskguard.cli.policy import policy_app
+
+    app.add_typer(policy_app, name="policy", help="Lint, test and explain assurance policies.")
+
+
+_mount_policy()
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ConfigurationError as exc:
+        console.print(f"[red]configuration error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+
+
+def _runtime(settings: Settings, *, migrate: bool) -> Runtime:
+    try:
+        return build(settings, migrate=migrate)
+    except (ConfigurationError, PolicyError) as exc:
+        console.print(f"[red]cannot start:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+
+
+def _serve(runtime: Runtime, *, host: str, port: int) -> None:
+    from deskguard.adapters.db.health import readiness
+
+    api = create_app(runtime.ctx, webhook_key=runtime.settings.webhook_key(),
+                     max_body_bytes=runtime.settings.max_body_bytes,
+                     readiness=lambda: readiness(runtime.engine))
+    uvicorn.run(api, host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(host: str = typer.Option(None, help="bind address (default DESKGUARD_HOST or 127.0.0.1)"),
+          port: int = typer.Option(None, help="port (default DESKGUARD_PORT or 8000)")) -> None:
+    """Serve the API. The schema must be current: run `deskguard db upgrade` first."""
+    settings = _settings()
+    runtime = _runtime(settings, migrate=False)
+    console.print("[yellow]note:[/yellow] identity provider and channels are the in-memory fakes "
+                  "until real connectors are configured")
+    _serve(runtime, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def demo(port: int = typer.Option(8000, help="port to serve on"),
+         seed_only: bool = typer.Option(False, "--seed-only", help="seed and write credentials, do not serve"),
+         ) -> None:
+    """Create the embedded database, seed the demo MSP, write var/demo-credentials.json, then serve."""
+    from deskguard.sim.demo import seed_demo
+
+    os.environ.setdefault("DESKGUARD_DEMO", "true")
+    settings = _settings(demo=True)
+    runtime = _runtime(settings, migrate=True)
+    creds = seed_demo(runtime.ctx)
+    out = Path("var") / "demo-credentials.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(creds.to_json(), indent=2, ensure_ascii=False))
+    out.chmod(0o600)
+    console.print(f"[green]demo ready[/green]: database {settings.database_url}")
+    console.print(f"  credentials (API tokens, portal tokens, TOTP seeds): {out.resolve()}")
+    console.print(f"  API docs: http://127.0.0.1:{port}/docs — walkthrough: README.md, 'The demo'")
+    if not seed_only:
+        _serve(runtime, host="127.0.0.1", port=port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations to DESKGUARD_DATABASE_URL."""
+    from deskguard.adapters.db.migrate import current_revision, upgrade
+
+    # Only the database URL matters here: no secret is needed to migrate a schema.
+    url = os.environ.get("DESKGUARD_DATABASE_URL", str(Settings.model_fields["database_url"].default))
+    upgrade(url)
+    console.print(f"schema at revision {current_revision(url)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

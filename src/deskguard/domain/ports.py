@@ -1,0 +1,297 @@
+"""The ports: every boundary the pure core and the use cases talk through.
+
+Adapters implement these ``Protocol``s (``adapters/``); ``bootstrap.py`` wires them. Each port has a
+fake beside its real adapters, and one contract-test suite both pass (``tests/contract/``).
+
+Repositories are tenant-scoped by signature: every read of tenant data takes ``tenant_id`` and
+filters on it in SQL, so another tenant's id is simply "not found".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from deskguard.domain.actions import ActionKind
+from deskguard.domain.events import DomainEvent
+from deskguard.domain.model import Operator, Person, Provider, Tenant, Ticket
+from deskguard.domain.requests import ActionRequest, Approval, Grant, Proof, RequestState
+
+
+# --- time, randomness, secrets -------------------------------------------------------------------
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...
+
+
+class Randomness(Protocol):
+    def new_id(self, prefix: str) -> str: ...
+
+    def token(self, nbytes: int) -> str:
+        """URL-safe random text for API tokens and one-time secrets."""
+        ...
+
+    def randbelow(self, n: int) -> int: ...
+
+
+class SecretBox(Protocol):
+    """Encryption of secrets at rest (AES-GCM under the master key) and keyed hashing."""
+
+    def seal(self, plaintext: bytes, *, context: str) -> bytes: ...
+
+    def open(self, sealed: bytes, *, context: str) -> bytes: ...
+
+    def mac(self, value: str, *, context: str) -> str:
+        """A keyed HMAC (hex): searchable, comparable, not reversible."""
+        ...
+
+
+# --- identity provider and verification channels -------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionResult:
+    summary: dict[str, Any]  # non-secret description of what changed, recorded as evidence
+    secret: str | None = None  # a temporary password or pass: delivered, never stored or logged
+    secret_kind: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Health:
+    ok: bool
+    detail: str = ""
+
+
+class IdentityProvider(Protocol):
+    """Executes catalogue actions on the directory. Raises ConnectorError or ConnectorTimeout."""
+
+    name: str
+
+    def execute(self, *, tenant_id: str, person: Person, kind: ActionKind, params: dict[str, Any],
+                idempotency_key: str) -> ExecutionResult: ...
+
+    def health(self) -> Health: ...
+
+
+class Telephony(Protocol):
+    """Automated call-back: rings the registered number and asks for keypad confirmation.
+
+    The outcome arrives later (a provider webhook) and is handed to ``app.verification``.
+    """
+
+    def place_verification_call(self, *, tenant_id: str, to_number: str, reference: str,
+                                spoken_code: str) -> str:
+        """Returns the provider's call id."""
+        ...
+
+
+class PushChannel(Protocol):
+    """Wakes the person's enrolled portal device: a verification is waiting for them."""
+
+    def notify(self, *, tenant_id: str, person_id: str, device_factor_id: str, proof_id: str) -> None: ...
+
+
+class IdentityVerification(Protocol):
+    """External document-and-selfie verification services."""
+
+    def start(self, *, tenant_id: str, person: Person, reference: str) -> str:
+        """Returns the provider's session id; the verdict arrives later."""
+        ...
+
+
+class Notifier(Protocol):
+    def deliver_secret(self, *, tenant_id: str, person: Person, channel: str, kind: str,
+                       secret: str) -> str:
+        """Send a produced secret to the person's verified channel; returns a delivery reference."""
+        ...
+
+    def notify_person(self, *, tenant_id: str, person: Person, subject: str, body: str) -> None: ...
+
+
+# --- storage -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenRecord:
+    """An API or portal token, stored only as its hash."""
+
+    id: str
+    token_hash: str
+    subject_kind: str  # "operator" or "person"
+    subject_id: str
+    tenant_id: str | None  # set for person (portal) tokens
+    label: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestFilter:
+    state: RequestState | None = None
+    person_id: str | None = None
+    requester_id: str | None = None
+    limit: int = 100
+
+
+class TenantRepository(Protocol):
+    def get(self, tenant_id: str) -> Tenant | None: ...
+
+    def list(self) -> Sequence[Tenant]: ...
+
+    def add(self, tenant: Tenant) -> None: ...
+
+
+class ProviderRepository(Protocol):
+    def get(self, provider_id: str) -> Provider | None: ...
+
+    def list(self) -> Sequence[Provider]: ...
+
+    def add(self, provider: Provider) -> None: ...
+
+
+class OperatorRepository(Protocol):
+    def get(self, operator_id: str) -> Operator | None: ...
+
+    def get_by_username(self, username: str) -> Operator | None: ...
+
+    def list(self, *, tenant_id: str | None = None) -> Sequence[Operator]: ...
+
+    def add(self, operator: Operator) -> None: ...
+
+
+class TokenRepository(Protocol):
+    def add(self, token: TokenRecord) -> None: ...
+
+    def find(self, token_hash: str) -> TokenRecord | None: ...
+
+
+class PersonRepository(Protocol):
+    def get(self, *, tenant_id: str, person_id: str) -> Person | None: ...
+
+    def search(self, *, tenant_id: str, query: str, limit: int = 20) -> Sequence[Person]:
+        """Match name, e-mail, employee id or phone number (case-insensitive substring)."""
+        ...
+
+    def list(self, *, tenant_id: str, limit: int = 500) -> Sequence[Person]: ...
+
+    def add(self, person: Person) -> None: ...
+
+    def update(self, person: Person) -> None: ...
+
+    def get_totp_seed(self, *, tenant_id: str, factor_id: str) -> bytes | None:
+        """The sealed (encrypted) seed of a TOTP factor."""
+        ...
+
+    def set_totp_seed(self, *, tenant_id: str, factor_id: str, sealed_seed: bytes) -> None: ...
+
+
+class TicketRepository(Protocol):
+    def get(self, *, tenant_id: str, ticket_id: str) -> Ticket | None: ...
+
+    def add(self, ticket: Ticket) -> None: ...
+
+
+class RequestRepository(Protocol):
+    def get(self, *, tenant_id: str, request_id: str) -> ActionRequest | None: ...
+
+    def list(self, *, tenant_id: str, where: RequestFilter) -> Sequence[ActionRequest]: ...
+
+    def add(self, request: ActionRequest) -> None: ...
+
+    def update(self, request: ActionRequest) -> None:
+        """Compare-and-set: stores ``request`` only if the stored version is ``request.version - 1``;
+        raises ``Conflict`` otherwise (someone else moved it first)."""
+        ...
+
+    def last_executed_at(self, *, tenant_id: str, person_id: str) -> datetime | None: ...
+
+
+class ProofRepository(Protocol):
+    def get(self, *, tenant_id: str, proof_id: str) -> Proof | None: ...
+
+    def list_for_request(self, *, tenant_id: str, request_id: str) -> Sequence[Proof]: ...
+
+    def add(self, proof: Proof, *, channel_ref: str = "") -> None: ...
+
+    def update(self, proof: Proof) -> None: ...
+
+    def find_by_channel_ref(self, channel_ref: str) -> Proof | None:
+        """Find the proof a provider callback (call id, IDV session) refers to. Not tenant-scoped:
+        used only by webhook handlers, which carry no tenant; the proof then gives it."""
+        ...
+
+    def pending_for_person(self, *, tenant_id: str, person_id: str) -> Sequence[Proof]:
+        """Pending push and manager-confirmation proofs awaiting this person in the portal."""
+        ...
+
+    def count_failed_for_person(self, *, tenant_id: str, person_id: str, since: datetime) -> int: ...
+
+
+class ApprovalRepository(Protocol):
+    def list_for_request(self, *, tenant_id: str, request_id: str) -> Sequence[Approval]: ...
+
+    def add(self, approval: Approval) -> None:
+        """One decision per approver and request; a second raises ``Conflict``."""
+        ...
+
+
+class GrantRepository(Protocol):
+    def get(self, *, tenant_id: str, grant_id: str) -> Grant | None: ...
+
+    def list(self, *, tenant_id: str, operator_id: str | None = None) -> Sequence[Grant]: ...
+
+    def add(self, grant: Grant) -> None: ...
+
+    def update(self, grant: Grant) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, event: DomainEvent) -> None: ...
+
+    def list(self, *, tenant_id: str | None = None, after_seq: int = 0,
+             limit: int = 1000) -> Sequence[DomainEvent]: ...
+
+
+class TotpStateRepository(Protocol):
+    def accept_step(self, *, tenant_id: str, factor_id: str, step: int) -> bool:
+        """Record ``step`` as used if it is later than every step accepted before for this factor.
+        Returns False for a replayed or older step. Atomic under concurrency."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository. Leaving the block without ``commit()`` rolls back."""
+
+    tenants: TenantRepository
+    providers: ProviderRepository
+    operators: OperatorRepository
+    tokens: TokenRepository
+    persons: PersonRepository
+    tickets: TicketRepository
+    requests: RequestRepository
+    proofs: ProofRepository
+    approvals: ApprovalRepository
+    grants: GrantRepository
+    outbox: OutboxRepository
+    totp: TotpStateRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channels:
+    """Every outbound port the request flow uses, gathered for injection."""
+
+    idp: IdentityProvider
+    telephony: Telephony
+    push: PushChannel
+    idv: IdentityVerification
+    notifier: Notifier
+    extra: dict[str, Any] = field(default_factory=dict)

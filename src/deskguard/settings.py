@@ -1,0 +1,64 @@
+"""Settings from the environment (``DESKGUARD_*``), validated once at start-up.
+
+Secrets are never defaulted to something usable: the placeholders below are refused unless the
+process runs in demo mode, where a fixed, documented demo key is acceptable because the data is fake.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deskguard.domain.errors import ConfigurationError
+
+PLACEHOLDER = "change-me"
+DEMO_MASTER_KEY = base64.urlsafe_b64encode(b"deskguard-demo-master-key-32byte").decode()
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DESKGUARD_", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///./var/deskguard.db",
+                              description="SQLAlchemy URL: sqlite:///path (embedded) or postgresql://…")
+    master_key: str = Field(default=PLACEHOLDER,
+                            description="base64 (url-safe) of at least 32 random bytes; seals secrets at rest")
+    webhook_secret: str = Field(default=PLACEHOLDER, description="HMAC key that signs provider webhooks")
+    policy_path: Path = Field(default=REPO_ROOT / "content" / "policies" / "default.yml")
+    demo: bool = Field(default=False, description="demo mode: fake connectors, placeholder secrets allowed")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 64 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.demo:
+            return self
+        for name in ("master_key", "webhook_secret"):
+            if getattr(self, name) in ("", PLACEHOLDER, DEMO_MASTER_KEY):
+                raise ValueError(f"DESKGUARD_{name.upper()} is a placeholder; set a real secret "
+                                 "(demo mode alone accepts placeholders)")
+        return self
+
+    def master_key_bytes(self) -> bytes:
+        raw = DEMO_MASTER_KEY if self.demo and self.master_key == PLACEHOLDER else self.master_key
+        try:
+            key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+        except ValueError as exc:
+            raise ConfigurationError(f"DESKGUARD_MASTER_KEY is not base64: {exc}") from None
+        if len(key) < 32:
+            raise ConfigurationError("DESKGUARD_MASTER_KEY must decode to at least 32 bytes")
+        return key
+
+    def webhook_key(self) -> bytes:
+        return (self.webhook_secret if self.webhook_secret != PLACEHOLDER else "demo-webhook-secret").encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
