@@ -66,7 +66,7 @@ def evaluate(policy: CompiledPolicy, *, facts: Mapping[str, Any], evidence: Evid
     trace = [action.base]
     trace_entry = TraceEntry
     for rule, applies in action.rules:
-        seen = {dotted: values[flat] for dotted, flat in rule.facts}
+        seen = {name: facts[name] for name in rule.facts}  # as given, not as passed to CEL
         if not applies:
             trace.append(trace_entry(rule.id, False, seen, _NOT_HERE))
             continue

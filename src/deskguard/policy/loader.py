@@ -41,7 +41,7 @@ class CompiledRule:
     id: str
     index: int  # position of its condition in the policy's ConditionSet
     line: int | None
-    facts: tuple[tuple[str, str], ...]  # (dotted, flat) of every fact its condition references
+    facts: tuple[str, ...]  # every fact its condition references (dotted), for the trace
     disallow: frozenset[ProofMethod]
     disallow_order: tuple[ProofMethod, ...]  # as written, so disallowed_proofs reads in file order
     require_any: frozenset[ProofMethod]
@@ -235,7 +235,7 @@ def _compile(doc: m.PolicyDocument, *, text: str, source: str, lines: Mapping[_P
         conditions.append(condition)
         rules.append(CompiledRule(
             id=rule.id, index=len(conditions) - 1, line=_line(lines, ("rules", i, "id"))[1],
-            facts=tuple((f, f.replace(".", "__")) for f in condition.facts),
+            facts=condition.facts,
             disallow=frozenset(rule.disallow_proofs), disallow_order=tuple(dict.fromkeys(rule.disallow_proofs)),
             require_any=frozenset(rule.require_any_of),
             add_approvals=rule.add_approvals, approval_role=rule.approval_role,
