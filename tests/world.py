@@ -34,7 +34,7 @@ from deskguard.domain.model import (
     Tenant,
 )
 from deskguard.domain.otp import totp
-from deskguard.domain.ports import Channels, UnitOfWorkFactory
+from deskguard.domain.ports import Channels, DecisionReads, UnitOfWorkFactory
 from deskguard.policy.loader import load_policy
 from deskguard.settings import REPO_ROOT
 
@@ -86,11 +86,24 @@ class World:
         return totp(TOTP_SEED, self.clock.now().timestamp())
 
 
+def _readers(uow_factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    """The read-only twin of the fixture's factory (same engine)."""
+    from deskguard.adapters.db.uow import SqlUnitOfWorkFactory
+
+    return SqlUnitOfWorkFactory(uow_factory.engine, read_only=True)  # type: ignore[attr-defined]
+
+
+def _decisions(uow_factory: UnitOfWorkFactory) -> DecisionReads:
+    from deskguard.adapters.db.decision_reads import SqlDecisionReader
+
+    return SqlDecisionReader(uow_factory.engine)  # type: ignore[attr-defined]
+
+
 def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PARIS, seed: int = 1) -> World:
     clock, rnd = FixedClock(now), SeededRandomness(seed)
     idp, telephony, push = FakeIdentityProvider(randomness=rnd), FakeTelephony(randomness=rnd), FakePushChannel()
     notifier, idv = FakeNotifier(randomness=rnd), FakeIdentityVerification(randomness=rnd)
-    ctx = AppContext(uow=uow_factory, clock=clock, random=rnd, secrets=AesGcmSecretBox(bytes(range(32))),
+    ctx = AppContext(uow=uow_factory, reads=_readers(uow_factory), decisions=_decisions(uow_factory), clock=clock, random=rnd, secrets=AesGcmSecretBox(bytes(range(32))),
                      channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
                      policy=load_policy(REPO_ROOT / "content" / "policies" / "default.yml"))
     world = World(ctx=ctx, clock=clock, idp=idp, telephony=telephony, push=push, notifier=notifier, idv=idv)

@@ -16,6 +16,7 @@ from deskguard.adapters.channels.fake import (
     FakePushChannel,
     FakeTelephony,
 )
+from deskguard.adapters.db.decision_reads import SqlDecisionReader
 from deskguard.adapters.db.engine import make_engine
 from deskguard.adapters.db.migrate import upgrade
 from deskguard.adapters.db.uow import SqlUnitOfWorkFactory
@@ -50,7 +51,9 @@ def build(settings: Settings, *, clock: Clock | None = None, randomness: Randomn
     idp = FakeIdentityProvider(randomness=rnd)
     telephony, push = FakeTelephony(randomness=rnd), FakePushChannel()
     idv, notifier = FakeIdentityVerification(randomness=rnd), FakeNotifier(randomness=rnd)
-    ctx = AppContext(uow=SqlUnitOfWorkFactory(engine), clock=clock or SystemClock(), random=rnd,
+    ctx = AppContext(uow=SqlUnitOfWorkFactory(engine), reads=SqlUnitOfWorkFactory(engine, read_only=True),
+                     decisions=SqlDecisionReader(engine),
+                     clock=clock or SystemClock(), random=rnd,
                      secrets=AesGcmSecretBox(settings.master_key_bytes()),
                      channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
                      policy=load_policy(settings.policy_path))

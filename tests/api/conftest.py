@@ -12,6 +12,7 @@ from deskguard.domain.ports import UnitOfWorkFactory
 from http_client import WEBHOOK_KEY, Api
 from world import build_world
 
+
 @pytest.fixture
 def api(uow_factory: UnitOfWorkFactory, engine) -> Iterator[Api]:
     world = build_world(uow_factory)

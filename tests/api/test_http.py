@@ -99,3 +99,14 @@ def test_webhooks_need_a_valid_signature(api: Api) -> None:
     ok = api.client.post("/api/v1/webhooks/telephony", content=body,
                          headers={"x-deskguard-signature": sign(WEBHOOK_KEY, body)})
     assert ok.status_code == 404 and ok.json()["code"] == "not_found.call"
+
+
+def test_the_preview_matches_its_documented_schema(api: Api) -> None:
+    from deskguard.api.schemas import DecisionOut
+
+    body = api.post("/api/v1/tenants/t_a/decisions/preview", "agent", {"kind": "reset_mfa", "person_id": "vip"})
+    assert body.status_code == 200
+    DecisionOut.model_validate(body.json())  # the fast path returns exactly what OpenAPI promises
+    spec = api.client.get("/openapi.json").json()
+    ref = spec["paths"]["/api/v1/tenants/{tenant_id}/decisions/preview"]["post"]["responses"]["200"]
+    assert "DecisionOut" in str(ref)

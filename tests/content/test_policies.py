@@ -26,8 +26,10 @@ def _cases() -> list[pytest.param]:
         policy, errors = lint_policy(path)
         if policy is None:  # reported by test_policy_lints; keep collection going
             continue
-        params += [pytest.param(path, i, id=f"{path.name}::{case.name}")
-                   for i, case in enumerate(policy.document.cases)]
+        params += [
+            pytest.param(path, i, id=f"{path.name}::{case.name}")
+            for i, case in enumerate(policy.document.cases)
+        ]
     return params
 
 

@@ -139,14 +139,6 @@ def test_concurrent_read_modify_write_has_exactly_one_winner(uow: SqlUnitOfWorkF
     assert outcomes.count("won") == 1 and outcomes.count("lost") == 19
 
 
-def test_last_executed_at(uow: SqlUnitOfWorkFactory) -> None:
-    with uow() as u:
-        assert u.requests.last_executed_at(tenant_id=A, person_id="p-alice") is None
-        u.requests.add(request(id="r-done", state=RequestState.EXECUTED, updated_at=NOW.astimezone(PARIS)))
-        assert u.requests.last_executed_at(tenant_id=A, person_id="p-alice") == NOW
-        assert u.requests.last_executed_at(tenant_id=B, person_id="p-alice") is None
-
-
 def test_proofs_round_trip_update_and_scope(uow: SqlUnitOfWorkFactory) -> None:
     first = proof()
     done = replace(
@@ -192,17 +184,6 @@ def test_pending_for_person_covers_push_to_target_and_confirmation_to_manager(
         assert [p.id for p in u.proofs.pending_for_person(tenant_id=A, person_id="p-alice")] == ["push"]
         assert [p.id for p in u.proofs.pending_for_person(tenant_id=A, person_id="p-bob")] == ["manager"]
         assert u.proofs.pending_for_person(tenant_id=B, person_id="p-alice") == []
-
-
-def test_count_failed_for_person_since(uow: SqlUnitOfWorkFactory) -> None:
-    hour = timedelta(hours=1)
-    with uow() as u:
-        u.proofs.add(proof(id="old", status=ProofStatus.FAILED, completed_at=NOW - 30 * hour))
-        u.proofs.add(proof(id="failed", status=ProofStatus.FAILED, completed_at=NOW - hour))
-        u.proofs.add(proof(id="locked", status=ProofStatus.LOCKED, completed_at=NOW))
-        u.proofs.add(proof(id="ok", status=ProofStatus.SUCCEEDED, completed_at=NOW))
-        assert u.proofs.count_failed_for_person(tenant_id=A, person_id="p-alice", since=NOW - 24 * hour) == 2
-        assert u.proofs.count_failed_for_person(tenant_id=B, person_id="p-alice", since=NOW - 48 * hour) == 0
 
 
 def test_one_decision_per_approver(uow: SqlUnitOfWorkFactory) -> None:

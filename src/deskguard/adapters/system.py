@@ -11,9 +11,9 @@ import random
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives import hashes
 
 from deskguard.domain.errors import ConfigurationError
 

@@ -103,6 +103,27 @@ class IdvWebhookIn(Body):
     verified: bool
 
 
+class DecisionOut(BaseModel):
+    """A policy decision with its reasons (``deskguard.domain.decision.Decision.to_dict``)."""
+
+    action: str
+    tier: str
+    allowed: bool
+    blocked: bool
+    acceptable_proof_sets: list[list[str]]
+    missing_proof_sets: list[list[str]]
+    proofs_satisfied: bool
+    disallowed_proofs: dict[str, str]
+    approvals: dict[str, Any]
+    grant: dict[str, bool]
+    secret_to_agent_allowed: bool
+    blocking_reasons: list[dict[str, str]]
+    step_ups: list[dict[str, str]]
+    trace: list[dict[str, Any]]
+    policy: dict[str, str]
+    notes: list[str]
+
+
 class ProofOut(BaseModel):
     id: str
     request_id: str

@@ -78,6 +78,6 @@ def decide_approval(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id
 def approval_inbox(ctx: AppContext, *, actor: Actor, tenant_id: str) -> Sequence[ActionRequest]:
     """Requests waiting for an approval the actor may give (not their own)."""
     require_operator(actor, tenant_id=tenant_id, roles=APPROVERS)
-    with ctx.uow() as uow:
+    with ctx.reads() as uow:
         waiting = uow.requests.list(tenant_id=tenant_id, where=RequestFilter(state=RequestState.PENDING_APPROVAL))
     return [r for r in waiting if r.requester_id != actor.id]

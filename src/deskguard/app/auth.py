@@ -1,7 +1,13 @@
-"""API and portal tokens: issued once in clear, stored only as a keyed hash, resolved to an ``Actor``."""
+"""API and portal tokens: issued once in clear, stored only as a keyed hash, resolved to an ``Actor``.
+
+A resolved token is remembered for ``ActorCache.ttl`` (5 s, ``app.actor_cache``): every API call authenticates, and three
+lookups per call would cost more than the decision itself. A disabled operator or a revoked token
+therefore stops working within 5 seconds in a running process, not instantly (docs/adr/0002).
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from deskguard.app.context import AppContext
@@ -31,9 +37,17 @@ def issue_token(ctx: AppContext, uow: UnitOfWork, *, subject_kind: str, subject_
 def authenticate(ctx: AppContext, *, token: str, client_ip: str = "", user_agent: str = "") -> Actor:
     if not token.startswith((OPERATOR_PREFIX, PERSON_PREFIX)) or len(token) > 200:
         raise Unauthenticated("invalid token")
-    with ctx.uow() as uow:
-        record = uow.tokens.find(token_hash(ctx, token))
-        now = ctx.clock.now()
+    key, now = token_hash(ctx, token), ctx.clock.now()
+    cached = ctx.actors.get(key, now=now)
+    if cached is None:
+        cached, not_after = _resolve(ctx, key=key, now=now)
+        ctx.actors.put(key, cached, now=now, not_after=not_after)
+    return replace(cached, client_ip=client_ip, user_agent=user_agent)
+
+
+def _resolve(ctx: AppContext, *, key: str, now: datetime) -> tuple[Actor, datetime | None]:
+    with ctx.reads() as uow:
+        record = uow.tokens.find(key)
         if record is None or record.revoked or (record.expires_at is not None and record.expires_at <= now):
             raise Unauthenticated("invalid or expired token")
         if record.subject_kind == "operator":
@@ -43,11 +57,10 @@ def authenticate(ctx: AppContext, *, token: str, client_ip: str = "", user_agent
             provider = uow.providers.get(operator.provider_id)
             return Actor(kind=ActorKind.OPERATOR, id=operator.id, role=operator.role.value,
                          provider_id=operator.provider_id, provider_kind=provider.kind.value if provider else "",
-                         tenant_ids=operator.tenant_ids, client_ip=client_ip, user_agent=user_agent,
-                         workstation=operator.workstation)
+                         tenant_ids=operator.tenant_ids, workstation=operator.workstation), record.expires_at
         assert record.tenant_id is not None
         person = uow.persons.get(tenant_id=record.tenant_id, person_id=record.subject_id)
         if person is None:
             raise Unauthenticated("person no longer in the directory")
-        return Actor(kind=ActorKind.PERSON, id=person.id, role="person", tenant_ids=frozenset({person.tenant_id}),
-                     client_ip=client_ip, user_agent=user_agent)
+        return (Actor(kind=ActorKind.PERSON, id=person.id, role="person",
+                      tenant_ids=frozenset({person.tenant_id})), record.expires_at)

@@ -6,11 +6,12 @@ transaction boundaries themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from deskguard.domain.ports import Channels, Clock, Randomness, SecretBox, UnitOfWorkFactory
+from deskguard.app.actor_cache import ActorCache
+from deskguard.domain.ports import Channels, Clock, DecisionReads, Randomness, SecretBox, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,9 +29,12 @@ class Timeouts:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AppContext:
     uow: UnitOfWorkFactory
+    reads: UnitOfWorkFactory  # read-only transactions: never commit, never block a writer
+    decisions: DecisionReads  # one-statement decision facts outside any transaction (previews)
     clock: Clock
     random: Randomness
     secrets: SecretBox
     channels: Channels
     policy: Any  # deskguard.policy CompiledPolicy; typed loosely to keep policy swappable at runtime
     timeouts: Timeouts = Timeouts()
+    actors: ActorCache = field(default_factory=ActorCache)  # resolved tokens, for a few seconds

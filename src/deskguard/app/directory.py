@@ -17,13 +17,13 @@ def search_persons(ctx: AppContext, *, actor: Actor, tenant_id: str, query: str,
     require_operator(actor, tenant_id=tenant_id)
     if len(query.strip()) < 2:
         raise ValidationFailed("search needs at least 2 characters", field="q")
-    with ctx.uow() as uow:
+    with ctx.reads() as uow:
         return uow.persons.search(tenant_id=tenant_id, query=query.strip(), limit=min(limit, 100))
 
 
 def get_person(ctx: AppContext, *, actor: Actor, tenant_id: str, person_id: str) -> Person:
     require_operator(actor, tenant_id=tenant_id)
-    with ctx.uow() as uow:
+    with ctx.reads() as uow:
         person = uow.persons.get(tenant_id=tenant_id, person_id=person_id)
     if person is None:
         raise NotFound(f"person {person_id} not found", code="not_found.person")

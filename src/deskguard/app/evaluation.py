@@ -14,27 +14,23 @@ from deskguard.app.access import ROLE_RANK
 from deskguard.app.context import AppContext
 from deskguard.domain.actions import CATALOGUE, ActionKind
 from deskguard.domain.decision import Decision, Evidence
-from deskguard.domain.model import FactorKind, Operator, Person, ProviderKind, Tenant, Ticket
-from deskguard.domain.ports import UnitOfWork
+from deskguard.domain.errors import NotFound
+from deskguard.domain.model import FactorKind, ProviderKind, Ticket
+from deskguard.domain.ports import DecisionReads, DecisionSnapshot, UnitOfWork
 from deskguard.domain.requests import ActionRequest, RequestOrigin, RequestState
 from deskguard.policy.evaluator import evaluate
 
 NEVER_DAYS = 36500.0
 NEVER_MINUTES = 1e9
+FAILED_WINDOW = timedelta(hours=24)
 
 
-def build_facts(uow: UnitOfWork, *, now: datetime, tenant: Tenant, kind: ActionKind, person: Person,
-                requester: Operator | None, origin: RequestOrigin, ticket: Ticket | None) -> dict[str, Any]:
-    local = now.astimezone(ZoneInfo(tenant.timezone))
+def build_facts(snap: DecisionSnapshot, *, now: datetime, kind: ActionKind, origin: RequestOrigin,
+                ticket: Ticket | None) -> dict[str, Any]:
+    person = snap.person
+    local = now.astimezone(ZoneInfo(snap.tenant.timezone))
     changed = person.phone_last_changed()
-    last = uow.requests.last_executed_at(tenant_id=tenant.id, person_id=person.id)
-    outsourced = False
-    live_grant = False
-    if requester is not None:
-        provider = uow.providers.get(requester.provider_id)
-        outsourced = provider is not None and provider.kind == ProviderKind.OUTSOURCED
-        live_grant = any(g.live_for(kind, now=now)
-                         for g in uow.grants.list(tenant_id=tenant.id, operator_id=requester.id))
+    last = snap.last_executed_at
     return {
         "action.kind": kind.value,
         "action.tier": int(CATALOGUE[kind].tier),
@@ -48,19 +44,27 @@ def build_facts(uow: UnitOfWork, *, now: datetime, tenant: Tenant, kind: ActionK
         "target.has_manager": person.manager_id is not None,
         "target.department": person.department,
         "target.groups": sorted(person.groups),
-        "operator.role": requester.role.value if requester else "person",
-        "operator.outsourced": outsourced,
-        "operator.provider": requester.provider_id if requester else "",
-        "operator.has_live_grant": live_grant,
+        "operator.role": snap.requester_role or "person",
+        "operator.outsourced": snap.requester_provider_kind == ProviderKind.OUTSOURCED.value,
+        "operator.provider": snap.requester_provider_id,
+        "operator.has_live_grant": snap.grant_live,
         "request.origin": origin.value,
         "request.channel": ticket.channel.value if ticket else "",
         "request.has_ticket": ticket is not None,
         "context.local_hour": local.hour,
         "context.weekday": local.weekday(),
-        "context.failed_verifications_24h": uow.proofs.count_failed_for_person(
-            tenant_id=tenant.id, person_id=person.id, since=now - timedelta(hours=24)),
+        "context.failed_verifications_24h": snap.failed_verifications,
         "context.minutes_since_last_sensitive": (now - last) / timedelta(minutes=1) if last else NEVER_MINUTES,
     }
+
+
+def snapshot(reads: DecisionReads, *, tenant_id: str, person_id: str, operator_id: str | None, kind: ActionKind,
+             now: datetime) -> DecisionSnapshot:
+    snap = reads.snapshot(tenant_id=tenant_id, person_id=person_id, operator_id=operator_id, kind=kind, now=now,
+                          failed_since=now - FAILED_WINDOW)
+    if snap is None:
+        raise NotFound(f"person {person_id} not found", code="not_found.person", field="person_id")
+    return snap
 
 
 def gather_evidence(uow: UnitOfWork, *, request: ActionRequest, now: datetime) -> Evidence:
@@ -77,14 +81,12 @@ def gather_evidence(uow: UnitOfWork, *, request: ActionRequest, now: datetime) -
 def decide(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, now: datetime
            ) -> tuple[Decision, dict[str, Any]]:
     """The decision for a stored request, with the facts it saw."""
-    tenant = uow.tenants.get(request.tenant_id)
-    person = uow.persons.get(tenant_id=request.tenant_id, person_id=request.person_id)
-    assert tenant is not None and person is not None  # both are foreign keys of the request
-    requester = uow.operators.get(request.requester_id) if request.origin == RequestOrigin.AGENT else None
+    operator_id = request.requester_id if request.origin == RequestOrigin.AGENT else None
+    snap = snapshot(uow.decisions, tenant_id=request.tenant_id, person_id=request.person_id, operator_id=operator_id,
+                    kind=request.kind, now=now)
     ticket = (uow.tickets.get(tenant_id=request.tenant_id, ticket_id=request.ticket_id)
               if request.ticket_id else None)
-    facts = build_facts(uow, now=now, tenant=tenant, kind=request.kind, person=person,
-                        requester=requester, origin=request.origin, ticket=ticket)
+    facts = build_facts(snap, now=now, kind=request.kind, origin=request.origin, ticket=ticket)
     return evaluate(ctx.policy, facts=facts, evidence=gather_evidence(uow, request=request, now=now)), facts
 
 

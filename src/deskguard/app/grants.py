@@ -100,5 +100,5 @@ def revoke_grant(ctx: AppContext, *, actor: Actor, tenant_id: str, grant_id: str
 def list_grants(ctx: AppContext, *, actor: Actor, tenant_id: str) -> Sequence[Grant]:
     require_operator(actor, tenant_id=tenant_id)
     own = actor.role not in {r.value for r in APPROVERS}
-    with ctx.uow() as uow:
+    with ctx.reads() as uow:
         return uow.grants.list(tenant_id=tenant_id, operator_id=actor.id if own else None)

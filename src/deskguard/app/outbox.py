@@ -24,5 +24,5 @@ def list_events(ctx: AppContext, *, actor: Actor, tenant_id: str, after_seq: int
                 limit: int = 500) -> list[DomainEvent]:
     """The tenant's outbox, in order: what the ledger and detection consume, readable by staff."""
     require_operator(actor, tenant_id=tenant_id)
-    with ctx.uow() as uow:
+    with ctx.reads() as uow:
         return list(uow.outbox.list(tenant_id=tenant_id, after_seq=after_seq, limit=min(limit, 5000)))

@@ -13,7 +13,7 @@ from typing import Any
 
 from deskguard.app.access import REQUESTERS, require_operator, require_person
 from deskguard.app.context import AppContext
-from deskguard.app.evaluation import build_facts, decide, state_for
+from deskguard.app.evaluation import build_facts, decide, snapshot, state_for
 from deskguard.app.outbox import emit
 from deskguard.domain.actions import spec_for, validate_params
 from deskguard.domain.decision import Decision, Evidence
@@ -84,14 +84,13 @@ def preview(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: RequestDraf
     """"What would it take?": the decision for a request that is not opened. Writes nothing."""
     require_operator(actor, tenant_id=tenant_id)
     spec, _ = _validated(draft)
-    with ctx.uow() as uow:
-        tenant = uow.tenants.get(tenant_id)
-        if tenant is None:
-            raise NotFound(f"tenant {tenant_id} not found", code="not_found.tenant")
-        person = _load_person(uow, tenant_id=tenant_id, person_id=draft.person_id)
-        ticket = _load_ticket(uow, tenant_id=tenant_id, ticket_id=draft.ticket_id)
-        facts = build_facts(uow, now=ctx.clock.now(), tenant=tenant, kind=spec.kind, person=person,
-                            requester=uow.operators.get(actor.id), origin=RequestOrigin.AGENT, ticket=ticket)
+    snap = snapshot(ctx.decisions, tenant_id=tenant_id, person_id=draft.person_id, operator_id=actor.id,
+                    kind=spec.kind, now=ctx.clock.now())
+    ticket = None
+    if draft.ticket_id is not None:
+        with ctx.reads() as uow:
+            ticket = _load_ticket(uow, tenant_id=tenant_id, ticket_id=draft.ticket_id)
+    facts = build_facts(snap, now=ctx.clock.now(), kind=spec.kind, origin=RequestOrigin.AGENT, ticket=ticket)
     return evaluate(ctx.policy, facts=facts, evidence=evidence)
 
 
@@ -186,7 +185,7 @@ def live_request(ctx: AppContext, uow: UnitOfWork, *, tenant_id: str, request_id
 def get_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str
                 ) -> tuple[ActionRequest, Sequence[Proof]]:
     require_operator(actor, tenant_id=tenant_id)
-    with ctx.uow() as uow:
+    with ctx.reads() as uow:
         request = load_request(uow, tenant_id=tenant_id, request_id=request_id)
         return request, uow.proofs.list_for_request(tenant_id=tenant_id, request_id=request_id)
 
@@ -194,7 +193,7 @@ def get_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: st
 def list_requests(ctx: AppContext, *, actor: Actor, tenant_id: str, where: RequestFilter
                   ) -> Sequence[ActionRequest]:
     require_operator(actor, tenant_id=tenant_id)
-    with ctx.uow() as uow:
+    with ctx.reads() as uow:
         return uow.requests.list(tenant_id=tenant_id, where=where)
 
 

@@ -299,6 +299,6 @@ def pending_for_person(ctx: AppContext, *, actor: Actor, tenant_id: str) -> list
     """The pushes and manager confirmations waiting for this person in the portal."""
     require_person(actor, tenant_id=tenant_id)
     now = ctx.clock.now()
-    with ctx.uow() as uow:
+    with ctx.reads() as uow:
         return [p for p in uow.proofs.pending_for_person(tenant_id=tenant_id, person_id=actor.id)
                 if p.expires_at > now]

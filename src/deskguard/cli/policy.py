@@ -50,8 +50,10 @@ def _load(path: Path) -> CompiledPolicy:
 def lint(file: FileArg) -> None:
     """Check a policy file; print file:line: message for every problem."""
     policy = _load(file)
-    typer.echo(f"{file}: ok ({len(policy.actions)} actions, {len(policy.rules)} rules, "
-               f"{len(policy.document.cases)} cases)")
+    typer.echo(
+        f"{file}: ok ({len(policy.actions)} actions, {len(policy.rules)} rules, "
+        f"{len(policy.document.cases)} cases)"
+    )
 
 
 @policy_app.command("test")
@@ -63,9 +65,12 @@ def test_cases(file: FileArg) -> None:
     for column in ("case", "line", "result", "details"):
         table.add_column(column)
     for result in results:
-        table.add_row(escape(result.name), str(result.line or ""),
-                      "[green]pass[/green]" if result.passed else "[red]FAIL[/red]",
-                      escape("\n".join(result.mismatches)))
+        table.add_row(
+            escape(result.name),
+            str(result.line or ""),
+            "[green]pass[/green]" if result.passed else "[red]FAIL[/red]",
+            escape("\n".join(result.mismatches)),
+        )
     console = _console()
     console.print(table)
     failed = sum(not r.passed for r in results)
@@ -81,7 +86,9 @@ def parse_fact(item: str) -> tuple[str, Any]:
     if not sep:
         raise typer.BadParameter(f"{item!r}: expected name=value", param_hint="--fact")
     if name not in FACTS:
-        raise typer.BadParameter(f"unknown fact {name!r}; known facts: {', '.join(FACTS)}", param_hint="--fact")
+        raise typer.BadParameter(
+            f"unknown fact {name!r}; known facts: {', '.join(FACTS)}", param_hint="--fact"
+        )
     kind = FACTS[name][0]
     try:
         if kind is bool:
@@ -92,7 +99,9 @@ def parse_fact(item: str) -> tuple[str, Any]:
             return name, [part.strip() for part in raw.split(",") if part.strip()]
         return name, kind(raw)
     except ValueError as exc:
-        raise typer.BadParameter(f"{name}={raw!r}: {kind.__name__} expected ({exc})", param_hint="--fact") from None
+        raise typer.BadParameter(
+            f"{name}={raw!r}: {kind.__name__} expected ({exc})", param_hint="--fact"
+        ) from None
 
 
 def _set(proof_set: tuple[ProofMethod, ...]) -> str:
@@ -102,32 +111,44 @@ def _set(proof_set: tuple[ProofMethod, ...]) -> str:
 def describe(decision: Decision) -> list[str]:
     """The decision in plain words, one line per fact of it."""
     verdict = "BLOCKED" if decision.blocked else "ALLOWED" if decision.allowed else "NOT YET ALLOWED"
-    lines = [f"{decision.action.value} ({decision.tier.label}) under policy {decision.policy} "
-             f"[{decision.policy_digest[:12]}]: {verdict}"]
+    lines = [
+        f"{decision.action.value} ({decision.tier.label}) under policy {decision.policy} "
+        f"[{decision.policy_digest[:12]}]: {verdict}"
+    ]
     lines += [f"  blocked: {r.message} ({r.code})" for r in decision.blocking_reasons]
     if decision.proofs_satisfied:
         lines.append("proofs: satisfied")
     elif decision.acceptable_proof_sets:
         lines.append("proofs: complete any ONE of these sets (still missing in brackets)")
-        lines += [f"  {i}. {_set(s)}   [missing: {_set(m)}]"
-                  for i, (s, m) in enumerate(zip(decision.acceptable_proof_sets, decision.missing_proof_sets,
-                                                 strict=True), 1)]
+        lines += [
+            f"  {i}. {_set(s)}   [missing: {_set(m)}]"
+            for i, (s, m) in enumerate(
+                zip(decision.acceptable_proof_sets, decision.missing_proof_sets, strict=True), 1
+            )
+        ]
     else:
         lines.append("proofs: no acceptable set remains")
     lines += [f"  not accepted here: {method}: {why}" for method, why in decision.disallowed_proofs.items()]
     lines.append("  knowledge-based answers never count as proof")
-    lines.append(f"approvals: {decision.approvals_present} of {decision.approvals_required} "
-                 f"({decision.approval_role or 'none'} or higher)")
+    lines.append(
+        f"approvals: {decision.approvals_present} of {decision.approvals_required} "
+        f"({decision.approval_role or 'none'} or higher)"
+    )
     if decision.requires_grant:
-        lines.append(f"just-in-time grant: required, {'present' if decision.grant_present else 'NOT present'}")
+        lines.append(
+            f"just-in-time grant: required, {'present' if decision.grant_present else 'NOT present'}"
+        )
     lines.append(f"secret shown to the agent: {'allowed' if decision.secret_to_agent_allowed else 'never'}")
     lines += [f"step-up {r.code}: {r.message}" for r in decision.step_ups]
     lines.append("trace:")
     for entry in decision.trace:
         seen = ", ".join(f"{k}={v!r}" for k, v in entry.values.items())
         mark = "matched" if entry.matched else "-------"
-        lines.append(f"  {mark} {entry.rule}" + (f" ({seen})" if seen else "")
-                     + (f" -> {entry.effect}" if entry.effect else ""))
+        lines.append(
+            f"  {mark} {entry.rule}"
+            + (f" ({seen})" if seen else "")
+            + (f" -> {entry.effect}" if entry.effect else "")
+        )
     return lines
 
 
@@ -144,8 +165,11 @@ def explain(
     overrides = dict(parse_fact(item) for item in fact or ())
     overrides.setdefault("action.kind", action.value)
     policy = _load(file)
-    decision = evaluate(policy, facts=facts_with_defaults(overrides),
-                        evidence=Evidence(proofs=frozenset(proof or ()), approvals=tuple(approval or ())))
+    decision = evaluate(
+        policy,
+        facts=facts_with_defaults(overrides),
+        evidence=Evidence(proofs=frozenset(proof or ()), approvals=tuple(approval or ())),
+    )
     if as_json:
         typer.echo(json.dumps(decision.to_dict(), indent=2))
         return

@@ -203,8 +203,6 @@ class RequestRepository(Protocol):
         raises ``Conflict`` otherwise (someone else moved it first)."""
         ...
 
-    def last_executed_at(self, *, tenant_id: str, person_id: str) -> datetime | None: ...
-
 
 class ProofRepository(Protocol):
     def get(self, *, tenant_id: str, proof_id: str) -> Proof | None: ...
@@ -223,8 +221,6 @@ class ProofRepository(Protocol):
     def pending_for_person(self, *, tenant_id: str, person_id: str) -> Sequence[Proof]:
         """Pending push and manager-confirmation proofs awaiting this person in the portal."""
         ...
-
-    def count_failed_for_person(self, *, tenant_id: str, person_id: str, since: datetime) -> int: ...
 
 
 class ApprovalRepository(Protocol):
@@ -259,6 +255,27 @@ class TotpStateRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionSnapshot:
+    """Everything a policy decision reads from storage, gathered in one round trip."""
+
+    tenant: Tenant
+    person: Person
+    last_executed_at: datetime | None  # the last executed request on this person
+    failed_verifications: int  # proofs on this person that ended failed or locked since ``failed_since``
+    requester_role: str | None = None  # None when no operator was asked for, or it does not exist
+    requester_provider_id: str = ""
+    requester_provider_kind: str = ""
+    grant_live: bool = False  # the requester holds a live just-in-time grant for the action
+
+
+class DecisionReads(Protocol):
+    def snapshot(self, *, tenant_id: str, person_id: str, operator_id: str | None, kind: ActionKind,
+                 now: datetime, failed_since: datetime) -> DecisionSnapshot | None:
+        """None when the tenant or the person (in that tenant) does not exist."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository. Leaving the block without ``commit()`` rolls back."""
 
@@ -274,6 +291,7 @@ class UnitOfWork(Protocol):
     grants: GrantRepository
     outbox: OutboxRepository
     totp: TotpStateRepository
+    decisions: DecisionReads
 
     def __enter__(self) -> Self: ...
 

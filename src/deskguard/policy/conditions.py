@@ -32,14 +32,17 @@ _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 _EXACT = 2.0**53  # beyond this a float is not an exact integer, and an int may not fit CEL's int64
 
 # String literals first, so that nothing inside quotes is ever taken for an identifier.
-_TOKEN = re.compile(r'''
+_TOKEN = re.compile(
+    r'''
     (?P<str>(?:[bB][rR]?|[rR][bB]?)?(?:"""(?:\\.|[^\\])*?"""|'\'\'(?:\\.|[^\\])*?'\'\'
                                       |"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'))
   | (?P<num>0[xX][0-9a-fA-F]+[uU]?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[uU]?)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<space>\s+)
   | (?P<other>.)
-''', re.VERBOSE | re.DOTALL)
+''',
+    re.VERBOSE | re.DOTALL,
+)
 
 
 class ConditionError(ValueError):
@@ -71,9 +74,15 @@ def rewrite(source: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
         if SEP in text:
             raise ConditionError(f"{text!r}: write facts with dots, e.g. target.privileged")
         prev = tokens[solid[pos - 1]][1] if pos else ""
-        nxt = [tokens[j] for j in solid[pos + 1:pos + 4]]
-        if prev == "." and text in _MACROS and len(nxt) == 3 and nxt[0][1] == "(" \
-                and nxt[1][0] == "ident" and nxt[2][1] == ",":
+        nxt = [tokens[j] for j in solid[pos + 1 : pos + 4]]
+        if (
+            prev == "."
+            and text in _MACROS
+            and len(nxt) == 3
+            and nxt[0][1] == "("
+            and nxt[1][0] == "ident"
+            and nxt[2][1] == ","
+        ):
             bound.add(nxt[1][1])
         if prev == "." or text not in NAMESPACES or not nxt or nxt[0][1] != ".":
             continue
@@ -136,7 +145,8 @@ class ConditionSet:
         # `c ? true : false` makes CEL itself reject a non-boolean condition (no overload), so a
         # result list is always all booleans and needs no per-call type check
         self.program = cel.compile(
-            "[" + ", ".join(f"(({c.flat_source}) ? true : false)" for c in self.conditions) + "]")
+            "[" + ", ".join(f"(({c.flat_source}) ? true : false)" for c in self.conditions) + "]"
+        )
 
     def gather(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The flat variables for one evaluation; ``KeyError`` names a missing fact."""

@@ -30,8 +30,10 @@ from deskguard.policy import model as m
 from deskguard.policy.conditions import ConditionError, ConditionSet, Template, compile_condition
 
 _Path = tuple[str | int, ...]
+# fields whose enum errors are about proof methods (every other enum is an action kind)
 _PROOF_FIELDS = frozenset({"proofs", "disallow_proofs", "require_any_of", "missing_includes",
                            "acceptable_includes", "disallowed_includes", "acceptable_all_contain_any_of"})
+# every key the schema knows, for "did you mean" on an unknown one
 _ALL_KEYS = sorted({name for cls in vars(m).values() if isinstance(cls, type) and issubclass(cls, BaseModel)
                     for name in cls.model_fields})
 
@@ -67,7 +69,9 @@ class CompiledAction:
     secret_to_agent: bool
     requires_grant: bool
     base: TraceEntry  # the action's base requirement, as the first trace entry
-    rules: tuple[tuple[CompiledRule, bool], ...]  # every rule, and whether it applies here
+    # every rule in file order: (rule, applies here, bitmask of the sets it removes when it matches)
+    rules: tuple[tuple[CompiledRule, bool, int], ...]
+    all_sets: int  # bitmask with one bit per set: the sets are tracked as an int while rules run
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +92,14 @@ class CompiledPolicy:
 class _Loader(yaml.SafeLoader):
     """A SafeLoader that turns the node tree into plain data plus {path: line} for every key."""
 
-    def to_data(self, node: yaml.Node, path: _Path, lines: dict[_Path, int], errors: list[PolicyError],
-                source: str) -> Any:
+    def __init__(self, text: str, *, source: str) -> None:
+        super().__init__(text)
+        self.source = source
+        self.lines: dict[_Path, int] = {}
+        self.errors: list[PolicyError] = []
+
+    def to_data(self, node: yaml.Node, *, path: _Path) -> Any:
+        lines, errors, source = self.lines, self.errors, self.source
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -101,35 +111,33 @@ class _Loader(yaml.SafeLoader):
                 if key in out:  # YAML would silently keep the last one; a policy must not
                     errors.append(PolicyError(f"duplicate key {key!r}", file=source, line=line))
                 lines[(*path, key)] = line
-                out[key] = self.to_data(value_node, (*path, key), lines, errors, source)
+                out[key] = self.to_data(value_node, path=(*path, key))
             return out
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
                 lines[(*path, index)] = item.start_mark.line + 1
-                items.append(self.to_data(item, (*path, index), lines, errors, source))
+                items.append(self.to_data(item, path=(*path, index)))
             return items
         return self.construct_object(node, deep=True)
 
 
-def _parse(text: str, source: str) -> tuple[Any, dict[_Path, int], list[PolicyError]]:
-    loader = _Loader(text)
-    lines: dict[_Path, int] = {}
-    errors: list[PolicyError] = []
+def _parse(text: str, *, source: str) -> tuple[Any, dict[_Path, int], list[PolicyError]]:
+    loader = _Loader(text, source=source)
     try:
         node = loader.get_single_node()
-        data = None if node is None else loader.to_data(node, (), lines, errors, source)
+        data = None if node is None else loader.to_data(node, path=())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        return None, lines, [PolicyError(f"YAML: {problem}", file=source,
-                                         line=mark.line + 1 if mark else None)]
+        line = mark.line + 1 if mark else None
+        return None, loader.lines, [PolicyError(f"YAML: {problem}", file=source, line=line)]
     finally:
         loader.dispose()
-    return data, lines, errors
+    return data, loader.lines, loader.errors
 
 
-def _line(lines: Mapping[_Path, int], loc: tuple[Any, ...]) -> tuple[_Path, int | None]:
+def _line(lines: Mapping[_Path, int], *, loc: tuple[Any, ...]) -> tuple[_Path, int | None]:
     """The data path and line for a pydantic ``loc``, skipping its union tags and ``[key]``."""
     path: _Path = ()
     for part in loc:
@@ -152,10 +160,10 @@ def _message(err: Mapping[str, Any]) -> str:
     return f"{loc[-1]}: {text}" if loc and isinstance(loc[-1], str) and loc[-1] != "[key]" else text
 
 
-def _schema_errors(exc: ValidationError, lines: Mapping[_Path, int], source: str) -> list[PolicyError]:
+def _schema_errors(exc: ValidationError, *, lines: Mapping[_Path, int], source: str) -> list[PolicyError]:
     grouped: dict[_Path, tuple[int | None, list[str]]] = {}
     for err in exc.errors(include_url=False):
-        path, line = _line(lines, err["loc"])
+        path, line = _line(lines, loc=err["loc"])
         texts = grouped.setdefault(path, (line, []))[1]
         if _message(err) not in texts:
             texts.append(_message(err))
@@ -163,7 +171,7 @@ def _schema_errors(exc: ValidationError, lines: Mapping[_Path, int], source: str
     for path, (line, texts) in grouped.items():
         # A union field reports one error per alternative; when one alternative got deeper into
         # the data (a list with a bad action kind), that one is the real problem.
-        if any(len(other) > len(path) and other[:len(path)] == path for other in grouped):
+        if any(len(other) > len(path) and other[: len(path)] == path for other in grouped):
             continue
         if len(texts) == 1:
             text = texts[0]
@@ -184,7 +192,9 @@ def _effect_text(rule: m.Rule) -> str:
     if rule.require_any_of:
         parts.append("require one of " + ", ".join(p.value for p in rule.require_any_of))
     if rule.add_approvals:
-        parts.append(f"+{rule.add_approvals} approval" + (f" ({rule.approval_role})" if rule.approval_role else ""))
+        parts.append(
+            f"+{rule.add_approvals} approval" + (f" ({rule.approval_role})" if rule.approval_role else "")
+        )
     if rule.require_grant:
         parts.append("require a live just-in-time grant")
     return "; ".join(parts)
@@ -196,18 +206,24 @@ def _base_text(action: m.ActionPolicy) -> str:
     return text + ("; requires a live grant" if action.requires_grant else "")
 
 
-def _compile(doc: m.PolicyDocument, *, text: str, source: str, lines: Mapping[_Path, int]
-             ) -> tuple[CompiledPolicy | None, list[PolicyError]]:
+def _compile(
+    doc: m.PolicyDocument, *, text: str, source: str, lines: Mapping[_Path, int]
+) -> tuple[CompiledPolicy | None, list[PolicyError]]:
     errors: list[PolicyError] = []
 
     def fail(message: str, *path: str | int) -> None:
-        errors.append(PolicyError(message, file=source, line=_line(lines, path)[1]))
+        errors.append(PolicyError(message, file=source, line=_line(lines, loc=path)[1]))
 
     ranks = doc.approval_roles
     for kind, action in doc.actions.items():
         if action.approvals.role not in ranks:
-            fail(f"unknown approval role {action.approvals.role!r}; known: {sorted(ranks)}",
-                 "actions", kind, "approvals", "role")
+            fail(
+                f"unknown approval role {action.approvals.role!r}; known: {sorted(ranks)}",
+                "actions",
+                kind,
+                "approvals",
+                "role",
+            )
         if action.secret_to_agent and not CATALOGUE[kind].produces_secret:
             fail(f"{kind.value} produces no secret to show", "actions", kind, "secret_to_agent")
 
@@ -219,8 +235,12 @@ def _compile(doc: m.PolicyDocument, *, text: str, source: str, lines: Mapping[_P
             fail(f"duplicate rule id {rule.id!r}", "rules", i, "id")
         seen.add(rule.id)
         if rule.approval_role is not None and rule.approval_role not in ranks:
-            fail(f"unknown approval role {rule.approval_role!r}; known: {sorted(ranks)}",
-                 "rules", i, "approval_role")
+            fail(
+                f"unknown approval role {rule.approval_role!r}; known: {sorted(ranks)}",
+                "rules",
+                i,
+                "approval_role",
+            )
         try:
             condition = compile_condition(rule.when)
         except ConditionError as exc:
@@ -233,16 +253,28 @@ def _compile(doc: m.PolicyDocument, *, text: str, source: str, lines: Mapping[_P
             fail(f"rule {rule.id}: message or reason: {exc}", "rules", i, "message")
             continue
         conditions.append(condition)
-        rules.append(CompiledRule(
-            id=rule.id, index=len(conditions) - 1, line=_line(lines, ("rules", i, "id"))[1],
-            facts=condition.facts,
-            disallow=frozenset(rule.disallow_proofs), disallow_order=tuple(dict.fromkeys(rule.disallow_proofs)),
-            require_any=frozenset(rule.require_any_of),
-            add_approvals=rule.add_approvals, approval_role=rule.approval_role,
-            approval_rank=ranks.get(rule.approval_role or "", 0), require_grant=rule.require_grant,
-            block=rule.block, message=message,
-            step_up=bool(rule.disallow_proofs or rule.require_any_of or rule.add_approvals or rule.require_grant), reason=reason,
-            effect=_effect_text(rule)))
+        rules.append(
+            CompiledRule(
+                id=rule.id,
+                index=len(conditions) - 1,
+                line=_line(lines, loc=("rules", i, "id"))[1],
+                facts=condition.facts,
+                disallow=frozenset(rule.disallow_proofs),
+                disallow_order=tuple(dict.fromkeys(rule.disallow_proofs)),
+                require_any=frozenset(rule.require_any_of),
+                add_approvals=rule.add_approvals,
+                approval_role=rule.approval_role,
+                approval_rank=ranks.get(rule.approval_role or "", 0),
+                require_grant=rule.require_grant,
+                block=rule.block,
+                message=message,
+                step_up=bool(
+                    rule.disallow_proofs or rule.require_any_of or rule.add_approvals or rule.require_grant
+                ),
+                reason=reason,
+                effect=_effect_text(rule),
+            )
+        )
 
     case_names: set[str] = set()
     for i, case in enumerate(doc.cases):
@@ -251,11 +283,16 @@ def _compile(doc: m.PolicyDocument, *, text: str, source: str, lines: Mapping[_P
         case_names.add(case.name)
         for name, value in case.facts.items():
             try:
-                m.coerce_fact(name, value)
+                m.coerce_fact(name, value=value)
             except KeyError:
                 close = difflib.get_close_matches(name, list(FACTS), n=1)
-                fail(f"unknown fact {name!r}" + (f" (did you mean {close[0]}?)" if close else ""),
-                     "cases", i, "facts", name)
+                fail(
+                    f"unknown fact {name!r}" + (f" (did you mean {close[0]}?)" if close else ""),
+                    "cases",
+                    i,
+                    "facts",
+                    name,
+                )
             except TypeError as exc:
                 fail(str(exc), "cases", i, "facts", name)
         kind = case.facts.get("action.kind")
@@ -265,35 +302,73 @@ def _compile(doc: m.PolicyDocument, *, text: str, source: str, lines: Mapping[_P
     if errors:
         return None, errors
     by_rule = tuple(rules)
-    actions = {kind: CompiledAction(
-        kind=kind, tier=CATALOGUE[kind].tier,
-        sets=tuple((frozenset(s), tuple(dict.fromkeys(s))) for s in a.proofs),
-        approvals=a.approvals.count, approval_role=a.approvals.role, approval_rank=ranks[a.approvals.role],
-        secret_to_agent=a.secret_to_agent, requires_grant=a.requires_grant,
-        base=TraceEntry(rule=f"action:{kind.value}", matched=True, values={}, effect=_base_text(a)),
-        rules=tuple((r, spec.applies(kind)) for r, spec in zip(by_rule, doc.rules, strict=True)),
-    ) for kind, a in doc.actions.items()}
+    actions = {
+        kind: _compile_action(kind, action=a, rules=by_rule, specs=doc.rules, ranks=ranks)
+        for kind, a in doc.actions.items()
+    }
     return CompiledPolicy(
-        name=doc.policy, version=doc.version, source=source,
-        digest=hashlib.sha256(text.encode()).hexdigest(), document=doc, actions=actions, rules=by_rule,
-        conditions=ConditionSet(conditions), approval_roles=dict(ranks),
+        name=doc.policy,
+        version=doc.version,
+        source=source,
+        digest=hashlib.sha256(text.encode()).hexdigest(),
+        document=doc,
+        actions=actions,
+        rules=by_rule,
+        conditions=ConditionSet(conditions),
+        approval_roles=dict(ranks),
         methods=frozenset(p for a in actions.values() for s, _ in a.sets for p in s),
-        case_lines=tuple(_line(lines, ("cases", i))[1] for i in range(len(doc.cases))),
+        case_lines=tuple(_line(lines, loc=("cases", i))[1] for i in range(len(doc.cases))),
     ), []
 
 
-def lint_policy_text(text: str, *, source: str = "<string>") -> tuple[CompiledPolicy | None, list[PolicyError]]:
+def _compile_action(
+    kind: ActionKind,
+    *,
+    action: m.ActionPolicy,
+    rules: tuple[CompiledRule, ...],
+    specs: list[m.Rule],
+    ranks: Mapping[str, int],
+) -> CompiledAction:
+    sets = tuple((frozenset(s), tuple(dict.fromkeys(s))) for s in action.proofs)
+
+    def removes(rule: CompiledRule) -> int:
+        # which sets a matching rule drops is known now; the evaluator only masks bits
+        return sum(
+            1 << i
+            for i, (lookup, _) in enumerate(sets)
+            if rule.disallow & lookup or (rule.require_any and not rule.require_any & lookup)
+        )
+
+    return CompiledAction(
+        kind=kind,
+        tier=CATALOGUE[kind].tier,
+        sets=sets,
+        approvals=action.approvals.count,
+        approval_role=action.approvals.role,
+        approval_rank=ranks[action.approvals.role],
+        secret_to_agent=action.secret_to_agent,
+        requires_grant=action.requires_grant,
+        base=TraceEntry(rule=f"action:{kind.value}", matched=True, values={}, effect=_base_text(action)),
+        rules=tuple((r, spec.applies(kind), removes(r)) for r, spec in zip(rules, specs, strict=True)),
+        all_sets=(1 << len(sets)) - 1,
+    )
+
+
+def lint_policy_text(
+    text: str, *, source: str = "<string>"
+) -> tuple[CompiledPolicy | None, list[PolicyError]]:
     """Check a policy; return the compiled policy (or None) and every error found."""
-    data, lines, errors = _parse(text, source)
+    data, lines, errors = _parse(text, source=source)
     if errors:
         return None, errors
     if not isinstance(data, dict):
-        return None, [PolicyError("a policy file must be a mapping with 'policy:' and 'actions:'",
-                                  file=source, line=1)]
+        return None, [
+            PolicyError("a policy file must be a mapping with 'policy:' and 'actions:'", file=source, line=1)
+        ]
     try:
         doc = m.PolicyDocument.model_validate(data)
     except ValidationError as exc:
-        return None, _schema_errors(exc, lines, source)
+        return None, _schema_errors(exc, lines=lines, source=source)
     return _compile(doc, text=text, source=source, lines=lines)
 
 

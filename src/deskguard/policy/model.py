@@ -86,10 +86,17 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _has_effect(self) -> Rule:
-        if not (self.disallow_proofs or self.require_any_of or self.add_approvals or self.require_grant
-                or self.block):
-            raise ValueError("a rule needs at least one effect: disallow_proofs, require_any_of, "
-                             "add_approvals, require_grant or block")
+        if not (
+            self.disallow_proofs
+            or self.require_any_of
+            or self.add_approvals
+            or self.require_grant
+            or self.block
+        ):
+            raise ValueError(
+                "a rule needs at least one effect: disallow_proofs, require_any_of, "
+                "add_approvals, require_grant or block"
+            )
         if (self.disallow_proofs or self.block) and not self.reason:
             raise ValueError("disallow_proofs and block need a 'reason' saying why")
         return self
@@ -142,7 +149,8 @@ class PolicyDocument(_Strict):
     version: int = 1
     description: str = ""
     approval_roles: dict[str, Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: dict(DEFAULT_APPROVAL_ROLES))
+        default_factory=lambda: dict(DEFAULT_APPROVAL_ROLES)
+    )
     actions: dict[ActionKind, ActionPolicy]
     rules: list[Rule] = []
     cases: list[Case] = []
@@ -178,7 +186,7 @@ def default_facts() -> dict[str, Any]:
     }
 
 
-def coerce_fact(name: str, value: Any) -> Any:
+def coerce_fact(name: str, *, value: Any) -> Any:
     """Check ``value`` against the declared type of fact ``name``; ints are accepted for floats.
 
     Raises ``KeyError`` for an unknown fact and ``TypeError`` for a value of the wrong type.

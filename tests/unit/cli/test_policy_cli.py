@@ -35,8 +35,11 @@ def test_lint_ok() -> None:
 
 def test_lint_malformed_file_shows_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yml"
-    path.write_text(SMALL.replace("      - [push_number_match]\n", "      - [push_number_match]\n"
-                                  "      - [knowledge]\n").replace("policy: small", "policy: small\ncolour: red"))
+    path.write_text(
+        SMALL.replace(
+            "      - [push_number_match]\n", "      - [push_number_match]\n      - [knowledge]\n"
+        ).replace("policy: small", "policy: small\ncolour: red")
+    )
     result = runner.invoke(policy_app, ["lint", str(path)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
@@ -52,7 +55,9 @@ def test_test_passes_on_default() -> None:
 
 def test_test_fails_and_explains(tmp_path: Path) -> None:
     path = tmp_path / "p.yml"
-    path.write_text(SMALL.replace("expect: {allowed: true}", "expect: {allowed: false, approvals_required: 2}"))
+    path.write_text(
+        SMALL.replace("expect: {allowed: true}", "expect: {allowed: false, approvals_required: 2}")
+    )
     result = runner.invoke(policy_app, ["test", str(path)])
     assert result.exit_code == 1
     assert "FAIL" in result.output
@@ -61,11 +66,29 @@ def test_test_fails_and_explains(tmp_path: Path) -> None:
 
 
 def test_explain_plain_words() -> None:
-    result = runner.invoke(policy_app, [
-        "explain", str(DEFAULT), "--action", "reset_mfa", "--fact", "target.privileged=true",
-        "--fact", "operator.outsourced=yes", "--fact", "context.local_hour=3",
-        "--fact", "target.phone_changed_days=1", "--proof", "push_number_match", "--proof", "knowledge",
-        "--approval", "supervisor"])
+    result = runner.invoke(
+        policy_app,
+        [
+            "explain",
+            str(DEFAULT),
+            "--action",
+            "reset_mfa",
+            "--fact",
+            "target.privileged=true",
+            "--fact",
+            "operator.outsourced=yes",
+            "--fact",
+            "context.local_hour=3",
+            "--fact",
+            "target.phone_changed_days=1",
+            "--proof",
+            "push_number_match",
+            "--proof",
+            "knowledge",
+            "--approval",
+            "supervisor",
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert "NOT YET ALLOWED" in out
@@ -76,20 +99,25 @@ def test_explain_plain_words() -> None:
 
 
 def test_explain_json() -> None:
-    result = runner.invoke(policy_app, ["explain", str(DEFAULT), "--action", "unlock_account",
-                                        "--proof", "push_number_match", "--json"])
+    result = runner.invoke(
+        policy_app,
+        ["explain", str(DEFAULT), "--action", "unlock_account", "--proof", "push_number_match", "--json"],
+    )
     assert result.exit_code == 0, result.output
     decision = json.loads(result.output)
     assert decision["allowed"] is True
     assert decision["action"] == "unlock_account"
 
 
-@pytest.mark.parametrize(("fact", "message"), [
-    ("target.nope=1", "unknown fact 'target.nope'"),
-    ("target.privileged=maybe", "expected true or false"),
-    ("context.local_hour=noon", "int expected"),
-    ("target.privileged", "expected name=value"),
-])
+@pytest.mark.parametrize(
+    ("fact", "message"),
+    [
+        ("target.nope=1", "unknown fact 'target.nope'"),
+        ("target.privileged=maybe", "expected true or false"),
+        ("context.local_hour=noon", "int expected"),
+        ("target.privileged", "expected name=value"),
+    ],
+)
 def test_explain_bad_fact_exits_2(fact: str, message: str) -> None:
     result = runner.invoke(policy_app, ["explain", str(DEFAULT), "--action", "reset_mfa", "--fact", fact])
     assert result.exit_code == 2
@@ -97,8 +125,19 @@ def test_explain_bad_fact_exits_2(fact: str, message: str) -> None:
 
 
 def test_explain_list_fact_and_blocked_policy_file(tmp_path: Path) -> None:
-    result = runner.invoke(policy_app, ["explain", str(DEFAULT), "--action", "grant_privilege",
-                                        "--fact", "target.groups=a, b", "--fact", "target.risk_score=95"])
+    result = runner.invoke(
+        policy_app,
+        [
+            "explain",
+            str(DEFAULT),
+            "--action",
+            "grant_privilege",
+            "--fact",
+            "target.groups=a, b",
+            "--fact",
+            "target.risk_score=95",
+        ],
+    )
     assert result.exit_code == 0
     assert "BLOCKED" in result.output
     broken = tmp_path / "broken.yml"

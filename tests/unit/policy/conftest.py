@@ -38,14 +38,18 @@ def default_policy() -> CompiledPolicy:
 @pytest.fixture(scope="session")
 def policy_with() -> Callable[[str], CompiledPolicy]:
     """Compile MINIMAL plus a ``rules:`` block given as YAML text."""
+
     def build(rules: str) -> CompiledPolicy:
         return load_policy_text(MINIMAL + "rules:\n" + textwrap.indent(textwrap.dedent(rules), "  "))
+
     return build
 
 
 @pytest.fixture(scope="session")
 def facts() -> Callable[..., dict[str, Any]]:
     """``facts(**{"target.privileged": True})``: default facts with overrides."""
+
     def build(overrides: dict[str, Any] | None = None, /, **kw: Any) -> dict[str, Any]:
         return facts_with_defaults({**(overrides or {}), **kw})
+
     return build

@@ -34,8 +34,15 @@ def test_scenario_a_internal_agent_privileged_reset_mfa(default_policy: Compiled
 
 
 def test_scenario_b_outsourced_night_phone_changed(default_policy: CompiledPolicy, facts: Facts) -> None:
-    f = facts({"action.kind": "reset_mfa", "target.privileged": True, "operator.outsourced": True,
-               "context.local_hour": 3, "target.phone_changed_days": 1})
+    f = facts(
+        {
+            "action.kind": "reset_mfa",
+            "target.privileged": True,
+            "operator.outsourced": True,
+            "context.local_hour": 3,
+            "target.phone_changed_days": 1,
+        }
+    )
     decision = evaluate(default_policy, facts=f, evidence=Evidence())
     assert {"callback_automated", "callback_agent"} <= decision.disallowed_proofs.keys()
     assert "SIM swap" in decision.disallowed_proofs["callback_automated"]
@@ -47,9 +54,11 @@ def test_scenario_b_outsourced_night_phone_changed(default_policy: CompiledPolic
 
 
 def test_trace_has_base_entry_and_one_entry_per_rule(default_policy: CompiledPolicy, facts: Facts) -> None:
-    decision = evaluate(default_policy, facts=facts({"action.kind": "unlock_account",
-                                                     "target.phone_changed_days": 2.5}),
-                        evidence=Evidence())
+    decision = evaluate(
+        default_policy,
+        facts=facts({"action.kind": "unlock_account", "target.phone_changed_days": 2.5}),
+        evidence=Evidence(),
+    )
     assert decision.trace[0].rule == "action:unlock_account"
     assert [t.rule for t in decision.trace[1:]] == [r.id for r in default_policy.rules]
     by_rule = {t.rule: t for t in decision.trace}
@@ -57,7 +66,10 @@ def test_trace_has_base_entry_and_one_entry_per_rule(default_policy: CompiledPol
     assert by_rule["recent-phone-change"].values == {"target.phone_changed_days": 2.5}
     assert by_rule["outsourced-out-of-hours"].effect == "does not apply to this action"
     assert by_rule["outsourced-out-of-hours"].values == {
-        "operator.outsourced": False, "context.local_hour": 10, "context.weekday": 1}
+        "operator.outsourced": False,
+        "context.local_hour": 10,
+        "context.weekday": 1,
+    }
     json.dumps(decision.to_dict())  # the app records it as JSON
 
 
@@ -77,14 +89,22 @@ def test_effects_compose(policy_with: Build, facts: Facts) -> None:
     f = facts({"action.kind": "reset_mfa", "target.watchlisted": True, "operator.outsourced": True})
     proofs = frozenset({P.CALLBACK_AUTOMATED, P.PUSH_NUMBER_MATCH})
     decision = evaluate(policy, facts=f, evidence=Evidence(proofs=proofs, approvals=("supervisor", "admin")))
-    assert (decision.approvals_required, decision.approval_role, decision.approvals_present) == (3, "admin", 1)
+    assert (decision.approvals_required, decision.approval_role, decision.approvals_present) == (
+        3,
+        "admin",
+        1,
+    )
     assert decision.requires_grant and not decision.grant_present and not decision.allowed
     assert [r.code for r in decision.step_ups] == ["more", "grant"]
-    granted = evaluate(policy, facts={**f, "operator.has_live_grant": True},
-                       evidence=Evidence(proofs=proofs, approvals=("admin", "admin", "admin")))
+    granted = evaluate(
+        policy,
+        facts={**f, "operator.has_live_grant": True},
+        evidence=Evidence(proofs=proofs, approvals=("admin", "admin", "admin")),
+    )
     assert granted.allowed
-    unlock = evaluate(policy, facts={**f, "action.kind": "unlock_account", "action.tier": 1},
-                      evidence=Evidence())
+    unlock = evaluate(
+        policy, facts={**f, "action.kind": "unlock_account", "action.tier": 1}, evidence=Evidence()
+    )
     assert not unlock.requires_grant
 
 
@@ -117,8 +137,11 @@ def test_block_rule(policy_with: Build, facts: Facts) -> None:
           reason: under attack
           block: true
         """)
-    decision = evaluate(policy, facts=facts({"target.risk_score": 95}),
-                        evidence=Evidence(proofs=frozenset({P.PUSH_NUMBER_MATCH})))
+    decision = evaluate(
+        policy,
+        facts=facts({"target.risk_score": 95}),
+        evidence=Evidence(proofs=frozenset({P.PUSH_NUMBER_MATCH})),
+    )
     assert decision.blocked and not decision.allowed and decision.proofs_satisfied
     assert decision.blocking_reasons[0].code == "blocked_by_rule"
     assert decision.blocking_reasons[0].message == "rule stop: risk 95: under attack"
@@ -174,26 +197,39 @@ def test_approval_roles_rank(default_policy: CompiledPolicy, facts: Facts) -> No
 # --- properties ---------------------------------------------------------------------------------
 
 _VALUES: dict[type, st.SearchStrategy[Any]] = {
-    bool: st.booleans(), int: st.integers(0, 30), float: st.floats(0, 200, allow_nan=False),
-    str: st.sampled_from(["", "phone", "it", "agent", "self_service"]), list: st.lists(st.sampled_from(["a", "b"])),
+    bool: st.booleans(),
+    int: st.integers(0, 30),
+    float: st.floats(0, 200, allow_nan=False),
+    str: st.sampled_from(["", "phone", "it", "agent", "self_service"]),
+    list: st.lists(st.sampled_from(["a", "b"])),
 }
 fact_sets = st.fixed_dictionaries({name: _VALUES[kind] for name, (kind, _) in FACTS.items()}).map(
-    lambda f: {**f, "action.kind": f["action.kind"] or "unlock_account"})
+    lambda f: {**f, "action.kind": f["action.kind"] or "unlock_account"}
+)
 actions = st.sampled_from(list(ActionKind))
 proof_sets = st.frozensets(st.sampled_from(list(ProofMethod)))
 roles = st.lists(st.sampled_from(["agent", "supervisor", "admin", "analyst"]), max_size=4).map(tuple)
 
 
 def _facts(kind: ActionKind, drawn: dict[str, Any]) -> dict[str, Any]:
-    return {**drawn, "action.kind": kind.value, "action.tier": int(CATALOGUE[kind].tier),
-            "context.local_hour": drawn["context.local_hour"] % 24, "context.weekday": drawn["context.weekday"] % 7}
+    return {
+        **drawn,
+        "action.kind": kind.value,
+        "action.tier": int(CATALOGUE[kind].tier),
+        "context.local_hour": drawn["context.local_hour"] % 24,
+        "context.weekday": drawn["context.weekday"] % 7,
+    }
 
 
 @settings(max_examples=300, deadline=None)
 @given(kind=actions, drawn=fact_sets, proofs=proof_sets, approvals=roles)
-def test_knowledge_never_changes_the_decision(default_policy: CompiledPolicy, kind: ActionKind,
-                                              drawn: dict[str, Any], proofs: frozenset[ProofMethod],
-                                              approvals: tuple[str, ...]) -> None:
+def test_knowledge_never_changes_the_decision(
+    default_policy: CompiledPolicy,
+    kind: ActionKind,
+    drawn: dict[str, Any],
+    proofs: frozenset[ProofMethod],
+    approvals: tuple[str, ...],
+) -> None:
     f = _facts(kind, drawn)
     without = evaluate(default_policy, facts=f, evidence=Evidence(proofs - {P.KNOWLEDGE}, approvals))
     with_ = evaluate(default_policy, facts=f, evidence=Evidence(proofs | {P.KNOWLEDGE}, approvals))
@@ -202,10 +238,15 @@ def test_knowledge_never_changes_the_decision(default_policy: CompiledPolicy, ki
 
 @settings(max_examples=300, deadline=None)
 @given(kind=actions, drawn=fact_sets, proofs=proof_sets, more=proof_sets, approvals=roles, extra=roles)
-def test_more_evidence_never_revokes_allowed(default_policy: CompiledPolicy, kind: ActionKind,
-                                            drawn: dict[str, Any], proofs: frozenset[ProofMethod],
-                                            more: frozenset[ProofMethod], approvals: tuple[str, ...],
-                                            extra: tuple[str, ...]) -> None:
+def test_more_evidence_never_revokes_allowed(
+    default_policy: CompiledPolicy,
+    kind: ActionKind,
+    drawn: dict[str, Any],
+    proofs: frozenset[ProofMethod],
+    more: frozenset[ProofMethod],
+    approvals: tuple[str, ...],
+    extra: tuple[str, ...],
+) -> None:
     f = _facts(kind, drawn)
     before = evaluate(default_policy, facts=f, evidence=Evidence(proofs, approvals))
     after = evaluate(default_policy, facts=f, evidence=Evidence(proofs | more, approvals + extra))
@@ -216,8 +257,13 @@ def test_more_evidence_never_revokes_allowed(default_policy: CompiledPolicy, kin
 
 @settings(max_examples=300, deadline=None)
 @given(kind=actions, drawn=fact_sets, proofs=proof_sets, approvals=roles)
-def test_decision_invariants(default_policy: CompiledPolicy, kind: ActionKind, drawn: dict[str, Any],
-                             proofs: frozenset[ProofMethod], approvals: tuple[str, ...]) -> None:
+def test_decision_invariants(
+    default_policy: CompiledPolicy,
+    kind: ActionKind,
+    drawn: dict[str, Any],
+    proofs: frozenset[ProofMethod],
+    approvals: tuple[str, ...],
+) -> None:
     decision = evaluate(default_policy, facts=_facts(kind, drawn), evidence=Evidence(proofs, approvals))
     base = {s for s, _ in default_policy.actions[kind].sets}
     if decision.blocked:
@@ -231,10 +277,21 @@ def test_decision_invariants(default_policy: CompiledPolicy, kind: ActionKind, d
 
 
 @settings(max_examples=100, deadline=None)
-@given(kind=st.sampled_from([ActionKind.UNLOCK_ACCOUNT, ActionKind.RESET_MFA]), drawn=fact_sets,
-       proofs=proof_sets, approvals=roles, bad=st.one_of(st.text(max_size=3), st.none(), st.lists(st.integers())))
-def test_runtime_error_always_blocks(policy_with: Build, kind: ActionKind, drawn: dict[str, Any],
-                                     proofs: frozenset[ProofMethod], approvals: tuple[str, ...], bad: Any) -> None:
+@given(
+    kind=st.sampled_from([ActionKind.UNLOCK_ACCOUNT, ActionKind.RESET_MFA]),
+    drawn=fact_sets,
+    proofs=proof_sets,
+    approvals=roles,
+    bad=st.one_of(st.text(max_size=3), st.none(), st.lists(st.integers())),
+)
+def test_runtime_error_always_blocks(
+    policy_with: Build,
+    kind: ActionKind,
+    drawn: dict[str, Any],
+    proofs: frozenset[ProofMethod],
+    approvals: tuple[str, ...],
+    bad: Any,
+) -> None:
     policy = policy_with("- {id: risky, when: target.risk_score >= 70.0, message: m, add_approvals: 1}\n")
     f = {**_facts(kind, drawn), "target.risk_score": bad}
     decision = evaluate(policy, facts=f, evidence=Evidence(proofs, approvals))

@@ -52,26 +52,50 @@ def test_minimal_policy_loads() -> None:
     assert policy.name == "minimal"
     assert set(policy.actions) == {ActionKind.UNLOCK_ACCOUNT, ActionKind.RESET_MFA}
     assert [r.id for r in policy.rules] == ["r1"]
-    assert policy.methods == {ProofMethod.PUSH_NUMBER_MATCH, ProofMethod.CALLBACK_AUTOMATED,
-                              ProofMethod.SELF_SERVICE_INITIATED, ProofMethod.EXTERNAL_IDV}
+    assert policy.methods == {
+        ProofMethod.PUSH_NUMBER_MATCH,
+        ProofMethod.CALLBACK_AUTOMATED,
+        ProofMethod.SELF_SERVICE_INITIATED,
+        ProofMethod.EXTERNAL_IDV,
+    }
     assert policy.digest == hashlib.sha256((MINIMAL + RULE).encode()).hexdigest()
 
 
-@pytest.mark.parametrize(("text", "needle", "message"), [
-    (MINIMAL + "colour: blue\n", "colour", "unknown key 'colour'"),
-    (MINIMAL.replace("  reset_mfa:\n", "  reset_mfa:\n    proofz: []\n"), "proofz", "unknown key 'proofz'"),
-    (MINIMAL.replace("{count: 1,", "{count: two,"), "count: two", "count"),
-    (MINIMAL.replace("  reset_mfa:", "  reset_everything:"), "reset_everything", "unknown action kind"),
-    (MINIMAL.replace("[callback_automated]", "[carrier_pigeon]"), "carrier_pigeon", "unknown proof method"),
-    (MINIMAL.replace("[callback_automated]", "[knowledge]"), "[knowledge]",
-     "knowledge-based answers never count as proof"),
-    (MINIMAL.replace("{count: 1, role: supervisor}", "{count: 1, role: janitor}"), "janitor",
-     "unknown approval role"),
-    (MINIMAL.replace("  unlock_account:\n", "  unlock_account:\n    secret_to_agent: true\n"),
-     "secret_to_agent", "produces no secret"),
-    (MINIMAL.replace("policy: minimal\n", ""), "policy", "missing required key 'policy'"),
-    (MINIMAL + "actions: {}\n", "actions: {}", "duplicate key 'actions'"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle", "message"),
+    [
+        (MINIMAL + "colour: blue\n", "colour", "unknown key 'colour'"),
+        (
+            MINIMAL.replace("  reset_mfa:\n", "  reset_mfa:\n    proofz: []\n"),
+            "proofz",
+            "unknown key 'proofz'",
+        ),
+        (MINIMAL.replace("{count: 1,", "{count: two,"), "count: two", "count"),
+        (MINIMAL.replace("  reset_mfa:", "  reset_everything:"), "reset_everything", "unknown action kind"),
+        (
+            MINIMAL.replace("[callback_automated]", "[carrier_pigeon]"),
+            "carrier_pigeon",
+            "unknown proof method",
+        ),
+        (
+            MINIMAL.replace("[callback_automated]", "[knowledge]"),
+            "[knowledge]",
+            "knowledge-based answers never count as proof",
+        ),
+        (
+            MINIMAL.replace("{count: 1, role: supervisor}", "{count: 1, role: janitor}"),
+            "janitor",
+            "unknown approval role",
+        ),
+        (
+            MINIMAL.replace("  unlock_account:\n", "  unlock_account:\n    secret_to_agent: true\n"),
+            "secret_to_agent",
+            "produces no secret",
+        ),
+        (MINIMAL.replace("policy: minimal\n", ""), "policy", "missing required key 'policy'"),
+        (MINIMAL + "actions: {}\n", "actions: {}", "duplicate key 'actions'"),
+    ],
+)
 def test_schema_errors_name_the_line(text: str, needle: str, message: str) -> None:
     err = error_for(text)
     assert message in err.message
@@ -82,23 +106,55 @@ def test_schema_errors_name_the_line(text: str, needle: str, message: str) -> No
     assert err.message.startswith(f"p.yml:{err.line}: ")
 
 
-@pytest.mark.parametrize(("rule_lines", "needle", "message"), [
-    ("    when: target.privilegd\n    message: m\n    add_approvals: 1\n", "when:", "unknown fact 'target.privilegd'"),
-    ("    when: target.privileged &&\n    message: m\n    add_approvals: 1\n", "when:", "CEL syntax error"),
-    ("    when: privileged\n    message: m\n    add_approvals: 1\n", "when:", "unknown fact 'privileged'"),
-    ("    when: target.privileged\n    message: m {target.nope}\n    add_approvals: 1\n", "message:",
-     "unknown fact 'target.nope'"),
-    ("    when: target.privileged\n    message: m\n", "- id:", "at least one effect"),
-    ("    when: target.privileged\n    message: m\n    block: true\n", "- id:", "need a 'reason'"),
-    ("    when: target.privileged\n    message: m\n    require_any_of: [knowledge]\n", "require_any_of",
-     "knowledge-based answers never count as proof"),
-    ("    when: target.privileged\n    message: m\n    applies_to: [unlock_account, teleport]\n"
-     "    add_approvals: 1\n", "applies_to", "unknown action kind 'teleport'"),
-    ("    when: target.privileged\n    message: m\n    applies_to: {min_tier: extreme}\n"
-     "    add_approvals: 1\n", "applies_to", "min_tier"),
-    ("    when: target.privileged\n    message: m\n    add_approvals: 1\n    approval_role: boss\n",
-     "approval_role", "unknown approval role 'boss'"),
-])
+@pytest.mark.parametrize(
+    ("rule_lines", "needle", "message"),
+    [
+        (
+            "    when: target.privilegd\n    message: m\n    add_approvals: 1\n",
+            "when:",
+            "unknown fact 'target.privilegd'",
+        ),
+        (
+            "    when: target.privileged &&\n    message: m\n    add_approvals: 1\n",
+            "when:",
+            "CEL syntax error",
+        ),
+        (
+            "    when: privileged\n    message: m\n    add_approvals: 1\n",
+            "when:",
+            "unknown fact 'privileged'",
+        ),
+        (
+            "    when: target.privileged\n    message: m {target.nope}\n    add_approvals: 1\n",
+            "message:",
+            "unknown fact 'target.nope'",
+        ),
+        ("    when: target.privileged\n    message: m\n", "- id:", "at least one effect"),
+        ("    when: target.privileged\n    message: m\n    block: true\n", "- id:", "need a 'reason'"),
+        (
+            "    when: target.privileged\n    message: m\n    require_any_of: [knowledge]\n",
+            "require_any_of",
+            "knowledge-based answers never count as proof",
+        ),
+        (
+            "    when: target.privileged\n    message: m\n    applies_to: [unlock_account, teleport]\n"
+            "    add_approvals: 1\n",
+            "applies_to",
+            "unknown action kind 'teleport'",
+        ),
+        (
+            "    when: target.privileged\n    message: m\n    applies_to: {min_tier: extreme}\n"
+            "    add_approvals: 1\n",
+            "applies_to",
+            "min_tier",
+        ),
+        (
+            "    when: target.privileged\n    message: m\n    add_approvals: 1\n    approval_role: boss\n",
+            "approval_role",
+            "unknown approval role 'boss'",
+        ),
+    ],
+)
 def test_rule_errors_name_the_line(rule_lines: str, needle: str, message: str) -> None:
     text = MINIMAL + "rules:\n  - id: r1\n" + rule_lines
     err = error_for(text)
@@ -127,13 +183,19 @@ def test_yaml_syntax_error_has_a_line() -> None:
     assert err.line is not None and err.line > 10
 
 
-@pytest.mark.parametrize(("case", "message"), [
-    ("{name: c, facts: {target.privilegd: true}, expect: {allowed: false}}", "unknown fact 'target.privilegd'"),
-    ("{name: c, facts: {target.privileged: 'yes'}, expect: {allowed: false}}", "must be bool"),
-    ("{name: c, facts: {action.kind: teleport}, expect: {allowed: false}}", "unknown action kind"),
-    ("{name: c, expect: {}}", "at least one thing"),
-    ("{name: c, evidence: {proofs: [owl]}, expect: {allowed: false}}", "unknown proof method"),
-])
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        (
+            "{name: c, facts: {target.privilegd: true}, expect: {allowed: false}}",
+            "unknown fact 'target.privilegd'",
+        ),
+        ("{name: c, facts: {target.privileged: 'yes'}, expect: {allowed: false}}", "must be bool"),
+        ("{name: c, facts: {action.kind: teleport}, expect: {allowed: false}}", "unknown action kind"),
+        ("{name: c, expect: {}}", "at least one thing"),
+        ("{name: c, evidence: {proofs: [owl]}, expect: {allowed: false}}", "unknown proof method"),
+    ],
+)
 def test_case_errors(case: str, message: str) -> None:
     text = MINIMAL + "cases:\n  - " + case + "\n"
     err = error_for(text)
@@ -170,15 +232,15 @@ def test_default_facts_cover_exactly_the_fact_schema() -> None:
     facts = default_facts()
     assert facts.keys() == FACTS.keys()
     for name, value in facts.items():
-        assert coerce_fact(name, value) == value
+        assert coerce_fact(name, value=value) == value
 
 
 def test_coerce_fact() -> None:
-    assert coerce_fact("target.risk_score", 70) == 70.0
-    assert coerce_fact("target.groups", ("a",)) == ["a"]
+    assert coerce_fact("target.risk_score", value=70) == 70.0
+    assert coerce_fact("target.groups", value=("a",)) == ["a"]
     with pytest.raises(TypeError):
-        coerce_fact("context.local_hour", True)
+        coerce_fact("context.local_hour", value=True)
     with pytest.raises(TypeError):
-        coerce_fact("target.privileged", 1)
+        coerce_fact("target.privileged", value=1)
     with pytest.raises(KeyError):
-        coerce_fact("target.nope", 1)
+        coerce_fact("target.nope", value=1)

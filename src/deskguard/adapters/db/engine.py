@@ -86,8 +86,20 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+READ_ONLY = "deskguard_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine and pool, for transactions that only read (see ``SqlUnitOfWorkFactory``)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only transaction takes no write lock: in WAL mode it reads a snapshot and never waits.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _postgresql_engine(url: URL) -> Engine:
@@ -97,7 +109,7 @@ def _postgresql_engine(url: URL) -> Engine:
         raise ConfigurationError(
             f"unsupported PostgreSQL driver {url.drivername!r}; use postgresql+psycopg", field="database_url"
         )
-    return create_engine(
+    engine = create_engine(
         url,
         isolation_level="READ COMMITTED",
         pool_size=POOL_SIZE,
@@ -105,3 +117,10 @@ def _postgresql_engine(url: URL) -> Engine:
         pool_timeout=POOL_TIMEOUT_S,
         pool_pre_ping=True,
     )
+    event.listen(engine, "begin", _begin_read_only_postgresql)
+    return engine
+
+
+def _begin_read_only_postgresql(connection: Connection) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")

@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from deskguard.adapters.db.repositories_people import SqlRepository, rowcount
 from deskguard.adapters.db.tables import ApprovalRow, GrantRow, OutboxRow, PersonRow, ProofRow, RequestRow
@@ -90,13 +91,6 @@ class SqlRequestRepository(SqlRepository):
                 details={"request_id": request.id, "expected_version": request.version - 1},
             )
 
-    def last_executed_at(self, *, tenant_id: str, person_id: str) -> datetime | None:
-        stmt = select(func.max(RequestRow.updated_at)).where(
-            RequestRow.tenant_id == tenant_id,
-            RequestRow.person_id == person_id,
-            RequestRow.state == RequestState.EXECUTED.value,
-        )
-        return self._s.scalar(stmt)
 
 
 def _request_columns(request: ActionRequest) -> dict[str, Any]:
@@ -220,24 +214,6 @@ class SqlProofRepository(SqlRepository):
         )
         return [_proof(r) for r in self._all(stmt)]
 
-    def count_failed_for_person(self, *, tenant_id: str, person_id: str, since: datetime) -> int:
-        # A proof fails when it ends FAILED or LOCKED; it counts from when it ended.
-        ended = func.coalesce(ProofRow.completed_at, ProofRow.created_at)
-        stmt = (
-            select(func.count())
-            .select_from(ProofRow)
-            .join(
-                RequestRow,
-                and_(RequestRow.tenant_id == ProofRow.tenant_id, RequestRow.id == ProofRow.request_id),
-            )
-            .where(
-                ProofRow.tenant_id == tenant_id,
-                RequestRow.person_id == person_id,
-                ProofRow.status.in_((ProofStatus.FAILED.value, ProofStatus.LOCKED.value)),
-                ended >= since,
-            )
-        )
-        return self._s.scalar(stmt) or 0
 
 
 def _proof_columns(proof: Proof) -> dict[str, Any]:
@@ -402,27 +378,35 @@ def _grant(row: GrantRow) -> Grant:
 
 
 class SqlOutboxRepository(SqlRepository):
+    """Events are buffered and inserted by ``flush()``, which the unit of work calls right before it
+    commits: the ordering lock below is then held for the insert and the commit only, not for the
+    whole transaction (which made every PostgreSQL writer wait for every other)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._pending: list[dict[str, Any]] = []
+
     def add(self, event: DomainEvent) -> None:
+        envelope = json.dumps(event.envelope(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        self._pending.append({"event_id": event.id, "tenant_id": event.tenant_id, "type": event.type.value,
+                              "occurred_at": event.occurred_at, "envelope": envelope})
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
         if self._s.get_bind().dialect.name == "postgresql":
             # Sequence values are handed out at INSERT but become visible at COMMIT, so two writers
             # could commit out of seq order and a poller past the higher seq would skip the lower one
             # forever. Holding this lock until commit makes seq order the commit order. (SQLite
             # writers are already serialised by BEGIN IMMEDIATE.)
             self._s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
-        envelope = json.dumps(event.envelope(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        self._s.execute(
-            insert(OutboxRow).values(
-                event_id=event.id,
-                tenant_id=event.tenant_id,
-                type=event.type.value,
-                occurred_at=event.occurred_at,
-                envelope=envelope,
-            )
-        )
+        pending, self._pending = self._pending, []
+        self._s.execute(insert(OutboxRow), pending)
 
     def list(
         self, *, tenant_id: str | None = None, after_seq: int = 0, limit: int = 1000
     ) -> Sequence[DomainEvent]:
+        self.flush()  # a unit of work reads its own events
         stmt = select(OutboxRow).where(OutboxRow.seq > after_seq)
         if tenant_id is not None:
             stmt = stmt.where(OutboxRow.tenant_id == tenant_id)

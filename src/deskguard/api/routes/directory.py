@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from deskguard.api.deps import CurrentActor, Ctx
+from deskguard.api.deps import Ctx, CurrentActor
 from deskguard.api.schemas import GrantDecisionIn, GrantIn, GrantOut, PersonOut, TicketIn, TicketOut
 from deskguard.app import directory, grants
 from deskguard.app.outbox import list_events

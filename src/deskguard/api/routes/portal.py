@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from deskguard.api.deps import CurrentActor, Ctx
+from deskguard.api.deps import Ctx, CurrentActor
 from deskguard.api.schemas import ConfirmIn, ProofOut, PushAnswerIn, RequestOut, SelfServiceIn
 from deskguard.app import requests, verification
 from deskguard.domain.errors import NotFound

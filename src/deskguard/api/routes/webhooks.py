@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-
 from typing import TypeVar
 
 from fastapi import APIRouter, Request
