@@ -24,6 +24,7 @@ from deskguard.adapters.system import FixedClock, SeededRandomness
 from deskguard.api.app import create_app
 from deskguard.api.routes.webhooks import sign
 from deskguard.bootstrap import Runtime, build
+from deskguard.domain.events import EventEnvelope
 from deskguard.settings import load_settings
 from deskguard.sim.demo import seed_demo
 
@@ -140,6 +141,8 @@ def test_the_call_is_played_safely_twice(desk: Desk) -> None:
         assert expected in mine, expected
     assert mine.count("proof.recorded") == 2 and mine[-1] == "request.executed"
     assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    for e in events:  # every event the broker wrote matches the documented v1 schema
+        EventEnvelope.model_validate({k: v for k, v in e.items() if k != "seq"})
 
     # 2. 03:00 in Paris, an outsourced agent, a person whose phone changed yesterday.
     desk.runtime.ctx.clock.set(WEDNESDAY_03_PARIS)  # type: ignore[attr-defined]

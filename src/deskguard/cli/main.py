@@ -77,7 +77,6 @@ def demo(port: int = typer.Option(8000, help="port to serve on"),
     """Create the embedded database, seed the demo MSP, write var/demo-credentials.json, then serve."""
     from deskguard.sim.demo import seed_demo
 
-    os.environ.setdefault("DESKGUARD_DEMO", "true")
     settings = _settings(demo=True)
     runtime = _runtime(settings, migrate=True)
     creds = seed_demo(runtime.ctx)

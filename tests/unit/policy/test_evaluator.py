@@ -46,7 +46,7 @@ def test_scenario_b_outsourced_night_phone_changed(default_policy: CompiledPolic
     decision = evaluate(default_policy, facts=f, evidence=Evidence())
     assert {"callback_automated", "callback_agent"} <= decision.disallowed_proofs.keys()
     assert "SIM swap" in decision.disallowed_proofs["callback_automated"]
-    assert "1 day(s) ago" in decision.disallowed_proofs["callback_automated"]
+    assert "1.0 day(s) ago" in decision.disallowed_proofs["callback_automated"]
     assert decision.acceptable_proof_sets
     for proof_set in decision.acceptable_proof_sets:
         assert {P.SELF_SERVICE_INITIATED, P.MANAGER_CONFIRMATION} & set(proof_set)

@@ -13,7 +13,7 @@ from typing import Any
 
 from deskguard.domain.actions import ActionKind
 from deskguard.domain.errors import ConnectorError, ConnectorTimeout
-from deskguard.domain.model import Person
+from deskguard.domain.model import FactorKind, Person
 from deskguard.domain.ports import ExecutionResult, Health, Randomness
 
 
@@ -56,7 +56,8 @@ class FakeIdentityProvider:
             if idempotency_key in self._results:
                 return self._results[idempotency_key]
             account = self._accounts.setdefault((tenant_id, person.id), _Account(
-                factors={f.id for f in person.factors}, groups=set(person.groups),
+                factors={f.id for f in person.factors if f.kind != FactorKind.RECOVERY_EMAIL},
+                groups=set(person.groups),
                 phones=[p.number for p in person.phones]))
             result = self._apply(account, kind=kind, params=params)
             self._results[idempotency_key] = result
