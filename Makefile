@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,12 +16,10 @@ demo: $(STAMP)
 	$(BIN)/deskguard demo
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/pytest
-
-lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/policy.py

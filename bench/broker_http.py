@@ -164,8 +164,9 @@ def settled_count(url: str) -> int:
 
 def _pg_admin(statement: sql.Composable) -> None:
     try:
-        with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_ADMIN_DB,
-                             autocommit=True, connect_timeout=3) as admin:
+        with psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_ADMIN_DB, autocommit=True, connect_timeout=3
+        ) as admin:
             admin.execute(statement)
     except psycopg.OperationalError as exc:
         raise BenchError(f"PostgreSQL at {PG_HOST}:{PG_PORT}: {exc}".strip()) from None
@@ -208,9 +209,22 @@ def _wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
 def serving(factory: str, *, database_url: str = "") -> Iterator[str]:
     """One uvicorn worker running ``broker_http:<factory>`` on a free loopback port; its base URL."""
     port = _free_port()
-    command = [str(UVICORN), f"broker_http:{factory}", "--factory", "--app-dir", str(BENCH_DIR),
-               "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-               "--log-level", "warning", "--no-access-log"]
+    command = [
+        str(UVICORN),
+        f"broker_http:{factory}",
+        "--factory",
+        "--app-dir",
+        str(BENCH_DIR),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     # stdout=2: whatever the server prints goes to stderr, keeping stdout for the one JSON line
     server = subprocess.Popen(command, env={**os.environ, URL_ENV: database_url}, stdout=2)
     try:
@@ -274,16 +288,20 @@ def preflight(load: Load) -> None:
     """Send every body once: each must get the expected status (wrk would not say why one fails)."""
     for body in load.bodies:
         request = urllib.request.Request(
-            load.base + load.path, data=body.encode(), method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {load.token}"})
+            load.base + load.path,
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {load.token}"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=WRK_TIMEOUT_S) as response:
                 status, answer = response.status, response.read()
         except urllib.error.HTTPError as exc:
             status, answer = exc.code, exc.read()
         if status != load.expect:
-            raise BenchError(f"POST {load.path} {body} -> {status} (expected {load.expect}): "
-                             f"{answer[:500]!r}")
+            raise BenchError(
+                f"POST {load.path} {body} -> {status} (expected {load.expect}): {answer[:500]!r}"
+            )
 
 
 def _latency_ms(output: str, percentile: int) -> float:
@@ -305,13 +323,27 @@ def parse_wrk(output: str) -> WrkResult:
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if total is None or rate is None:
         raise BenchError(f"unexpected wrk output:\n{output}")
-    return WrkResult(requests=int(total.group(1)), per_s=float(rate.group(1)),
-                     p50_ms=_latency_ms(output, 50), p99_ms=_latency_ms(output, 99))
+    return WrkResult(
+        requests=int(total.group(1)),
+        per_s=float(rate.group(1)),
+        p50_ms=_latency_ms(output, 50),
+        p99_ms=_latency_ms(output, 99),
+    )
 
 
 def run_wrk(wrk: str, url: str, script: Path, seconds: int) -> WrkResult:
-    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
-               "--timeout", f"{WRK_TIMEOUT_S}s", "-s", str(script), url]
+    command = [
+        wrk,
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        f"{WRK_TIMEOUT_S}s",
+        "-s",
+        str(script),
+        url,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if done.returncode != 0:
         raise BenchError(f"wrk exited with {done.returncode}: {done.stderr}{done.stdout}")
@@ -337,8 +369,10 @@ def prepared(plan: Plan, load: Load) -> Path:
 
 
 def _report(label: str, result: WrkResult, counted: str) -> None:
-    print(f"{label}: {result.per_s:.0f}/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms "
-          f"({counted})", file=sys.stderr)
+    print(
+        f"{label}: {result.per_s:.0f}/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms ({counted})",
+        file=sys.stderr,
+    )
 
 
 def measure(plan: Plan, load: Load, label: str) -> WrkResult:
@@ -350,8 +384,13 @@ def measure(plan: Plan, load: Load, label: str) -> WrkResult:
 
 def measure_opened(plan: Plan, base: str, url: str, seeded: Seeded, label: str) -> WrkResult:
     """Requests opened per second; every 201 wrk counted must be a row in ``action_requests``."""
-    load = Load(base=base, path=REQUESTS_PATH.format(tenant_id=TENANT), token=seeded.token,
-                bodies=bodies(seeded.persons, justification="benchmark: broker_http"), expect=201)
+    load = Load(
+        base=base,
+        path=REQUESTS_PATH.format(tenant_id=TENANT),
+        token=seeded.token,
+        bodies=bodies(seeded.persons, justification="benchmark: broker_http"),
+        expect=201,
+    )
     script = prepared(plan, load)
     before = settled_count(url)
     result = run_wrk(plan.wrk, base + load.path, script, plan.opened_seconds)
@@ -373,22 +412,33 @@ def run(plan: Plan) -> dict[str, Any]:
         print("seeding SQLite…", file=sys.stderr)
         seeded = seed(sqlite_url)
         with serving("broker_app", database_url=sqlite_url) as base:
-            decisions = measure(plan, Load(base, preview_path, seeded.token, bodies(seeded.persons), 200),
-                                "decisions (SQLite)")
+            decisions = measure(
+                plan,
+                Load(base, preview_path, seeded.token, bodies(seeded.persons), 200),
+                "decisions (SQLite)",
+            )
             opened_sqlite = measure_opened(plan, base, sqlite_url, seeded, "opened (SQLite)")
         with serving("ceiling_app") as base:
-            ceiling = measure(plan, Load(base, preview_path, seeded.token, bodies(seeded.persons), 200),
-                              "ceiling (bare FastAPI)")
+            ceiling = measure(
+                plan,
+                Load(base, preview_path, seeded.token, bodies(seeded.persons), 200),
+                "ceiling (bare FastAPI)",
+            )
         print("seeding PostgreSQL…", file=sys.stderr)
         pg_seeded = seed(pg_url)
         with serving("broker_app", database_url=pg_url) as base:
             opened_pg = measure_opened(plan, base, pg_url, pg_seeded, "opened (PostgreSQL)")
     return {
-        "decisions_per_s": round(decisions.per_s, 1), "p99_ms": round(decisions.p99_ms, 3),
-        "p50_ms": round(decisions.p50_ms, 3), "ceiling_per_s": round(ceiling.per_s, 1),
-        "ceiling_p99_ms": round(ceiling.p99_ms, 3), "opened_per_s_sqlite": round(opened_sqlite.per_s, 1),
-        "opened_per_s_postgres": round(opened_pg.per_s, 1), "connections": CONNECTIONS,
-        "duration_s": plan.seconds, "load_generator": "wrk",
+        "decisions_per_s": round(decisions.per_s, 1),
+        "p99_ms": round(decisions.p99_ms, 3),
+        "p50_ms": round(decisions.p50_ms, 3),
+        "ceiling_per_s": round(ceiling.per_s, 1),
+        "ceiling_p99_ms": round(ceiling.p99_ms, 3),
+        "opened_per_s_sqlite": round(opened_sqlite.per_s, 1),
+        "opened_per_s_postgres": round(opened_pg.per_s, 1),
+        "connections": CONNECTIONS,
+        "duration_s": plan.seconds,
+        "load_generator": "wrk",
     }
 
 
@@ -406,13 +456,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     wrk = shutil.which("wrk")
     if wrk is None:
-        print("broker_http: wrk is not installed (apt-get install wrk); this benchmark uses no other "
-              "load generator", file=sys.stderr)
+        print(
+            "broker_http: wrk is not installed (apt-get install wrk); this benchmark uses no other "
+            "load generator",
+            file=sys.stderr,
+        )
         return 2
     seconds = 1 if args.quick else args.duration
     with tempfile.TemporaryDirectory(prefix="deskguard-bench-") as scratch:
-        plan = Plan(wrk=wrk, seconds=seconds, opened_seconds=min(seconds, 5),
-                    warmup_seconds=0 if args.quick else 1, scratch=Path(scratch))
+        plan = Plan(
+            wrk=wrk,
+            seconds=seconds,
+            opened_seconds=min(seconds, 5),
+            warmup_seconds=0 if args.quick else 1,
+            scratch=Path(scratch),
+        )
         try:
             result = run(plan)
         except BenchError as exc:

@@ -10,7 +10,6 @@ from world import World
 WEBHOOK_KEY = b"test-webhook-key"
 
 
-
 class Api:
     """A TestClient with one bearer token per operator and person of the test world."""
 
@@ -25,8 +24,6 @@ class Api:
 
     def get(self, path: str, who: str, **kw: object):
         return self.client.get(path, headers=self.as_(who), **kw)
-
-
 
 
 def served_routes(app: FastAPI) -> set[tuple[str, str]]:

@@ -44,21 +44,50 @@ TOTP_SEED = b"12345678901234567890"
 
 
 def _op(oid: str, role: OperatorRole, provider: str, tenants: set[str]) -> Operator:
-    return Operator(id=oid, username=f"{oid}@desk.example", display_name=oid, role=role, provider_id=provider,
-                    tenant_ids=frozenset(tenants), workstation=f"WS-{oid}")
+    return Operator(
+        id=oid,
+        username=f"{oid}@desk.example",
+        display_name=oid,
+        role=role,
+        provider_id=provider,
+        tenant_ids=frozenset(tenants),
+        workstation=f"WS-{oid}",
+    )
 
 
-def _person(pid: str, tenant: str, *, now: datetime, privileged: bool = False, phone_age: timedelta,
-            manager: str | None = None, email: str | None = None) -> Person:
+def _person(
+    pid: str,
+    tenant: str,
+    *,
+    now: datetime,
+    privileged: bool = False,
+    phone_age: timedelta,
+    manager: str | None = None,
+    email: str | None = None,
+) -> Person:
     return Person(
-        id=pid, tenant_id=tenant, employee_id=f"E-{pid}", email=email or f"{pid}@{tenant}.example",
-        display_name=f"Person {pid}", department="Finance", manager_id=manager, privileged=privileged,
+        id=pid,
+        tenant_id=tenant,
+        employee_id=f"E-{pid}",
+        email=email or f"{pid}@{tenant}.example",
+        display_name=f"Person {pid}",
+        department="Finance",
+        manager_id=manager,
+        privileged=privileged,
         groups=frozenset({"staff"}),
         phones=(Phone(number="+33611111111", source=PhoneSource.HR, changed_at=now - phone_age),),
-        factors=(Factor(id=f"{pid}-push", kind=FactorKind.PORTAL_PUSH, label="portal", enrolled_at=now),
-                 Factor(id=f"{pid}-totp", kind=FactorKind.TOTP, label="app", enrolled_at=now),
-                 Factor(id=f"{pid}-mail", kind=FactorKind.RECOVERY_EMAIL, label="mail", enrolled_at=now,
-                        address=f"{pid}@home.example")))
+        factors=(
+            Factor(id=f"{pid}-push", kind=FactorKind.PORTAL_PUSH, label="portal", enrolled_at=now),
+            Factor(id=f"{pid}-totp", kind=FactorKind.TOTP, label="app", enrolled_at=now),
+            Factor(
+                id=f"{pid}-mail",
+                kind=FactorKind.RECOVERY_EMAIL,
+                label="mail",
+                enrolled_at=now,
+                address=f"{pid}@home.example",
+            ),
+        ),
+    )
 
 
 @dataclass
@@ -75,9 +104,16 @@ class World:
 
     def operator(self, oid: str, **client: str) -> Actor:
         op = self.operators[oid]
-        return Actor(kind=ActorKind.OPERATOR, id=op.id, role=op.role.value, provider_id=op.provider_id,
-                     provider_kind=self.providers[op.provider_id].kind.value, tenant_ids=op.tenant_ids,
-                     workstation=op.workstation, **client)
+        return Actor(
+            kind=ActorKind.OPERATOR,
+            id=op.id,
+            role=op.role.value,
+            provider_id=op.provider_id,
+            provider_kind=self.providers[op.provider_id].kind.value,
+            tenant_ids=op.tenant_ids,
+            workstation=op.workstation,
+            **client,
+        )
 
     def person(self, pid: str, tenant: str = "t_a") -> Actor:
         return Actor(kind=ActorKind.PERSON, id=pid, role="person", tenant_ids=frozenset({tenant}))
@@ -101,30 +137,47 @@ def _decisions(uow_factory: UnitOfWorkFactory) -> DecisionReads:
 
 def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PARIS, seed: int = 1) -> World:
     clock, rnd = FixedClock(now), SeededRandomness(seed)
-    idp, telephony, push = FakeIdentityProvider(randomness=rnd), FakeTelephony(randomness=rnd), FakePushChannel()
+    idp, telephony, push = (
+        FakeIdentityProvider(randomness=rnd),
+        FakeTelephony(randomness=rnd),
+        FakePushChannel(),
+    )
     notifier, idv = FakeNotifier(randomness=rnd), FakeIdentityVerification(randomness=rnd)
-    ctx = AppContext(uow=uow_factory, reads=_readers(uow_factory), decisions=_decisions(uow_factory), clock=clock, random=rnd, secrets=AesGcmSecretBox(bytes(range(32))),
-                     channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
-                     policy=load_policy(REPO_ROOT / "content" / "policies" / "default.yml"))
+    ctx = AppContext(
+        uow=uow_factory,
+        reads=_readers(uow_factory),
+        decisions=_decisions(uow_factory),
+        clock=clock,
+        random=rnd,
+        secrets=AesGcmSecretBox(bytes(range(32))),
+        channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
+        policy=load_policy(REPO_ROOT / "content" / "policies" / "default.yml"),
+    )
     world = World(ctx=ctx, clock=clock, idp=idp, telephony=telephony, push=push, notifier=notifier, idv=idv)
-    providers = [Provider(id="internal", name="Internal desk", kind=ProviderKind.INTERNAL),
-                 Provider(id="farshore", name="FarShore", kind=ProviderKind.OUTSOURCED)]
+    providers = [
+        Provider(id="internal", name="Internal desk", kind=ProviderKind.INTERNAL),
+        Provider(id="farshore", name="FarShore", kind=ProviderKind.OUTSOURCED),
+    ]
     both = {"t_a", "t_b"}
-    operators = [_op("agent", OperatorRole.AGENT, "internal", both),
-                 _op("agent2", OperatorRole.AGENT, "internal", both),
-                 _op("outsourced", OperatorRole.AGENT, "farshore", both),
-                 _op("sup", OperatorRole.SUPERVISOR, "internal", both),
-                 _op("sup2", OperatorRole.SUPERVISOR, "internal", both),
-                 _op("sup_b_only", OperatorRole.SUPERVISOR, "internal", {"t_b"}),
-                 _op("analyst", OperatorRole.ANALYST, "internal", both),
-                 _op("admin", OperatorRole.ADMIN, "internal", both)]
-    persons = [_person("boss", "t_a", now=now, phone_age=timedelta(days=400)),
-               _person("vip", "t_a", now=now, privileged=True, phone_age=timedelta(days=300), manager="boss"),
-               _person("swapped", "t_a", now=now, phone_age=timedelta(days=1), manager="boss"),
-               _person("plain", "t_a", now=now, phone_age=timedelta(days=200), manager="boss"),
-               # the supervisor "sup" is also an employee of t_a: they can never approve for themselves
-               _person("supself", "t_a", now=now, phone_age=timedelta(days=200), email="sup@desk.example"),
-               _person("other", "t_b", now=now, phone_age=timedelta(days=200))]
+    operators = [
+        _op("agent", OperatorRole.AGENT, "internal", both),
+        _op("agent2", OperatorRole.AGENT, "internal", both),
+        _op("outsourced", OperatorRole.AGENT, "farshore", both),
+        _op("sup", OperatorRole.SUPERVISOR, "internal", both),
+        _op("sup2", OperatorRole.SUPERVISOR, "internal", both),
+        _op("sup_b_only", OperatorRole.SUPERVISOR, "internal", {"t_b"}),
+        _op("analyst", OperatorRole.ANALYST, "internal", both),
+        _op("admin", OperatorRole.ADMIN, "internal", both),
+    ]
+    persons = [
+        _person("boss", "t_a", now=now, phone_age=timedelta(days=400)),
+        _person("vip", "t_a", now=now, privileged=True, phone_age=timedelta(days=300), manager="boss"),
+        _person("swapped", "t_a", now=now, phone_age=timedelta(days=1), manager="boss"),
+        _person("plain", "t_a", now=now, phone_age=timedelta(days=200), manager="boss"),
+        # the supervisor "sup" is also an employee of t_a: they can never approve for themselves
+        _person("supself", "t_a", now=now, phone_age=timedelta(days=200), email="sup@desk.example"),
+        _person("other", "t_b", now=now, phone_age=timedelta(days=200)),
+    ]
     with uow_factory() as uow:
         for p in providers:
             uow.providers.add(p)
@@ -137,8 +190,10 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
         for person in persons:
             uow.persons.add(person)
             fid = f"{person.id}-totp"
-            uow.persons.set_totp_seed(tenant_id=person.tenant_id, factor_id=fid,
-                                      sealed_seed=ctx.secrets.seal(TOTP_SEED,
-                                                                   context=f"totp:{person.tenant_id}:{fid}"))
+            uow.persons.set_totp_seed(
+                tenant_id=person.tenant_id,
+                factor_id=fid,
+                sealed_seed=ctx.secrets.seal(TOTP_SEED, context=f"totp:{person.tenant_id}:{fid}"),
+            )
         uow.commit()
     return world

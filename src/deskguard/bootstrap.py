@@ -40,8 +40,13 @@ class Runtime:
     notifier: FakeNotifier
 
 
-def build(settings: Settings, *, clock: Clock | None = None, randomness: Randomness | None = None,
-          migrate: bool = False) -> Runtime:
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    randomness: Randomness | None = None,
+    migrate: bool = False,
+) -> Runtime:
     """Wire everything. Real connectors arrive with their own issue; until then every deployment runs
     the fakes, which is why ``serve`` refuses to start outside demo mode without connectors."""
     engine = make_engine(settings.database_url)
@@ -51,11 +56,23 @@ def build(settings: Settings, *, clock: Clock | None = None, randomness: Randomn
     idp = FakeIdentityProvider(randomness=rnd)
     telephony, push = FakeTelephony(randomness=rnd), FakePushChannel()
     idv, notifier = FakeIdentityVerification(randomness=rnd), FakeNotifier(randomness=rnd)
-    ctx = AppContext(uow=SqlUnitOfWorkFactory(engine), reads=SqlUnitOfWorkFactory(engine, read_only=True),
-                     decisions=SqlDecisionReader(engine),
-                     clock=clock or SystemClock(), random=rnd,
-                     secrets=AesGcmSecretBox(settings.master_key_bytes()),
-                     channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
-                     policy=load_policy(settings.policy_path))
-    return Runtime(settings=settings, engine=engine, ctx=ctx, idp=idp, telephony=telephony, push=push,
-                   idv=idv, notifier=notifier)
+    ctx = AppContext(
+        uow=SqlUnitOfWorkFactory(engine),
+        reads=SqlUnitOfWorkFactory(engine, read_only=True),
+        decisions=SqlDecisionReader(engine),
+        clock=clock or SystemClock(),
+        random=rnd,
+        secrets=AesGcmSecretBox(settings.master_key_bytes()),
+        channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
+        policy=load_policy(settings.policy_path),
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        ctx=ctx,
+        idp=idp,
+        telephony=telephony,
+        push=push,
+        idv=idv,
+        notifier=notifier,
+    )

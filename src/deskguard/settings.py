@@ -22,10 +22,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DESKGUARD_", extra="ignore")
 
-    database_url: str = Field(default="sqlite:///./var/deskguard.db",
-                              description="SQLAlchemy URL: sqlite:///path (embedded) or postgresql://…")
-    master_key: str = Field(default=PLACEHOLDER,
-                            description="base64 (url-safe) of at least 32 random bytes; seals secrets at rest")
+    database_url: str = Field(
+        default="sqlite:///./var/deskguard.db",
+        description="SQLAlchemy URL: sqlite:///path (embedded) or postgresql://…",
+    )
+    master_key: str = Field(
+        default=PLACEHOLDER,
+        description="base64 (url-safe) of at least 32 random bytes; seals secrets at rest",
+    )
     webhook_secret: str = Field(default=PLACEHOLDER, description="HMAC key that signs provider webhooks")
     policy_path: Path = Field(default=REPO_ROOT / "content" / "policies" / "default.yml")
     demo: bool = Field(default=False, description="demo mode: fake connectors, placeholder secrets allowed")
@@ -39,8 +43,10 @@ class Settings(BaseSettings):
             return self
         for name in ("master_key", "webhook_secret"):
             if getattr(self, name) in ("", PLACEHOLDER, DEMO_MASTER_KEY):
-                raise ValueError(f"DESKGUARD_{name.upper()} is a placeholder; set a real secret "
-                                 "(demo mode alone accepts placeholders)")
+                raise ValueError(
+                    f"DESKGUARD_{name.upper()} is a placeholder; set a real secret "
+                    "(demo mode alone accepts placeholders)"
+                )
         return self
 
     def master_key_bytes(self) -> bytes:

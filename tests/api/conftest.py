@@ -20,12 +20,19 @@ def api(uow_factory: UnitOfWorkFactory, engine) -> Iterator[Api]:
     with world.ctx.uow() as uow:
         for oid in world.operators:
             tokens[oid] = issue_token(world.ctx, uow, subject_kind="operator", subject_id=oid, label="test")
-        for pid, tenant in [("vip", "t_a"), ("plain", "t_a"), ("swapped", "t_a"), ("boss", "t_a"),
-                            ("other", "t_b")]:
-            tokens[pid] = issue_token(world.ctx, uow, subject_kind="person", subject_id=pid, label="test",
-                                      tenant_id=tenant)
+        for pid, tenant in [
+            ("vip", "t_a"),
+            ("plain", "t_a"),
+            ("swapped", "t_a"),
+            ("boss", "t_a"),
+            ("other", "t_b"),
+        ]:
+            tokens[pid] = issue_token(
+                world.ctx, uow, subject_kind="person", subject_id=pid, label="test", tenant_id=tenant
+            )
         uow.commit()
-    app = create_app(world.ctx, webhook_key=WEBHOOK_KEY, max_body_bytes=16 * 1024,
-                     readiness=lambda: readiness(engine))
+    app = create_app(
+        world.ctx, webhook_key=WEBHOOK_KEY, max_body_bytes=16 * 1024, readiness=lambda: readiness(engine)
+    )
     with TestClient(app) as client:
         yield Api(app, client, world, tokens)

@@ -28,53 +28,78 @@ def test_tokens_are_stored_hashed(api: Api) -> None:
 
 def test_me_says_who_and_which_tenants(api: Api) -> None:
     me = api.get("/api/v1/me", "outsourced").json()
-    assert me["id"] == "outsourced" and me["provider_kind"] == "outsourced" and me["tenant_ids"] == ["t_a", "t_b"]
+    assert (
+        me["id"] == "outsourced"
+        and me["provider_kind"] == "outsourced"
+        and me["tenant_ids"] == ["t_a", "t_b"]
+    )
 
 
 def test_validation_errors_name_the_field(api: Api) -> None:
-    r = api.post("/api/v1/tenants/t_a/requests", "agent", {"kind": "change_phone", "person_id": "plain",
-                                                            "params": {"new_number": "06 12"}})
+    r = api.post(
+        "/api/v1/tenants/t_a/requests",
+        "agent",
+        {"kind": "change_phone", "person_id": "plain", "params": {"new_number": "06 12"}},
+    )
     assert r.status_code == 422 and r.json()["field"] == "params.new_number"
     r = api.post("/api/v1/tenants/t_a/requests", "agent", {"kind": "reset_mfa"})
     assert r.status_code == 422 and r.json()["field"] == "person_id"
     r = api.post("/api/v1/tenants/t_a/requests", "agent", {"kind": "teleport", "person_id": "plain"})
     assert r.status_code == 404 and r.json()["code"] == "unknown_action"
-    r = api.post("/api/v1/tenants/t_a/requests", "agent", {"kind": "unlock_account", "person_id": "plain",
-                                                            "surprise": 1})
+    r = api.post(
+        "/api/v1/tenants/t_a/requests",
+        "agent",
+        {"kind": "unlock_account", "person_id": "plain", "surprise": 1},
+    )
     assert r.status_code == 422 and r.json()["field"] == "surprise"
 
 
 def test_oversized_bodies_are_refused_before_reading(api: Api) -> None:
-    r = api.post("/api/v1/tenants/t_a/requests", "agent",
-                 {"kind": "unlock_account", "person_id": "plain", "justification": "x" * 20_000})
+    r = api.post(
+        "/api/v1/tenants/t_a/requests",
+        "agent",
+        {"kind": "unlock_account", "person_id": "plain", "justification": "x" * 20_000},
+    )
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
 
     def chunks():
         for _ in range(40):
             yield b"x" * 1024
 
-    r = api.client.post("/api/v1/tenants/t_a/requests", content=chunks(),
-                        headers={**api.as_("agent"), "content-type": "application/json"})
+    r = api.client.post(
+        "/api/v1/tenants/t_a/requests",
+        content=chunks(),
+        headers={**api.as_("agent"), "content-type": "application/json"},
+    )
     assert r.status_code == 413
     with api.world.ctx.uow() as uow:
         assert list(uow.outbox.list(tenant_id="t_a")) == []
 
 
 def test_an_invalid_transition_is_409_with_a_stable_code(api: Api) -> None:
-    rid = api.post("/api/v1/tenants/t_a/requests", "agent", {"kind": "unlock_account",
-                                                              "person_id": "plain"}).json()["id"]
+    rid = api.post(
+        "/api/v1/tenants/t_a/requests", "agent", {"kind": "unlock_account", "person_id": "plain"}
+    ).json()["id"]
     r = api.post(f"/api/v1/tenants/t_a/requests/{rid}/execute", "agent")
     assert r.status_code == 409
     assert r.json()["code"] == "invalid_transition.pending_verification_to_executing"
 
 
 def test_preview_changes_nothing(api: Api) -> None:
-    body = {"kind": "reset_mfa", "person_id": "vip", "proofs": ["callback_automated", "push_number_match"],
-            "approvals": ["supervisor"]}
+    body = {
+        "kind": "reset_mfa",
+        "person_id": "vip",
+        "proofs": ["callback_automated", "push_number_match"],
+        "approvals": ["supervisor"],
+    }
     decision = api.post("/api/v1/tenants/t_a/decisions/preview", "agent", body).json()
     assert decision["allowed"] is True and decision["trace"]
-    assert api.post("/api/v1/tenants/t_a/decisions/preview", "agent",
-                    {**body, "proofs": ["knowledge"]}).json()["allowed"] is False
+    assert (
+        api.post("/api/v1/tenants/t_a/decisions/preview", "agent", {**body, "proofs": ["knowledge"]}).json()[
+            "allowed"
+        ]
+        is False
+    )
     with api.world.ctx.uow() as uow:
         assert list(uow.outbox.list(tenant_id="t_a")) == []
 
@@ -93,18 +118,22 @@ def test_webhooks_need_a_valid_signature(api: Api) -> None:
 
     body = b'{"call_id": "call_nope", "confirmed": true}'
     assert api.client.post("/api/v1/webhooks/telephony", content=body).status_code == 401
-    bad = api.client.post("/api/v1/webhooks/telephony", content=body,
-                          headers={"x-deskguard-signature": sign(b"wrong", body)})
+    bad = api.client.post(
+        "/api/v1/webhooks/telephony", content=body, headers={"x-deskguard-signature": sign(b"wrong", body)}
+    )
     assert bad.status_code == 401
-    ok = api.client.post("/api/v1/webhooks/telephony", content=body,
-                         headers={"x-deskguard-signature": sign(WEBHOOK_KEY, body)})
+    ok = api.client.post(
+        "/api/v1/webhooks/telephony", content=body, headers={"x-deskguard-signature": sign(WEBHOOK_KEY, body)}
+    )
     assert ok.status_code == 404 and ok.json()["code"] == "not_found.call"
 
 
 def test_the_preview_matches_its_documented_schema(api: Api) -> None:
     from deskguard.api.schemas import DecisionOut
 
-    body = api.post("/api/v1/tenants/t_a/decisions/preview", "agent", {"kind": "reset_mfa", "person_id": "vip"})
+    body = api.post(
+        "/api/v1/tenants/t_a/decisions/preview", "agent", {"kind": "reset_mfa", "person_id": "vip"}
+    )
     assert body.status_code == 200
     DecisionOut.model_validate(body.json())  # the fast path returns exactly what OpenAPI promises
     spec = api.client.get("/openapi.json").json()

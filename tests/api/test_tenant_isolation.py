@@ -11,13 +11,19 @@ import pytest
 from http_client import Api, served_routes
 
 BODIES: dict[tuple[str, str], dict | None] = {
-    ("POST", "/api/v1/tenants/{tenant_id}/decisions/preview"): {"kind": "unlock_account", "person_id": "{person}"},
+    ("POST", "/api/v1/tenants/{tenant_id}/decisions/preview"): {
+        "kind": "unlock_account",
+        "person_id": "{person}",
+    },
     ("POST", "/api/v1/tenants/{tenant_id}/requests"): {"kind": "unlock_account", "person_id": "{person}"},
     ("GET", "/api/v1/tenants/{tenant_id}/requests"): None,
     ("GET", "/api/v1/tenants/{tenant_id}/requests/{request_id}"): None,
     ("POST", "/api/v1/tenants/{tenant_id}/requests/{request_id}/cancel"): {"reason": "test"},
     ("POST", "/api/v1/tenants/{tenant_id}/requests/{request_id}/proofs"): {"method": "totp"},
-    ("POST", "/api/v1/tenants/{tenant_id}/requests/{request_id}/knowledge"): {"topic": "dob", "matched": True},
+    ("POST", "/api/v1/tenants/{tenant_id}/requests/{request_id}/knowledge"): {
+        "topic": "dob",
+        "matched": True,
+    },
     ("POST", "/api/v1/tenants/{tenant_id}/proofs/{proof_id}/totp"): {"code": "123456"},
     ("POST", "/api/v1/tenants/{tenant_id}/proofs/{proof_id}/attest"): {"reached": True},
     ("POST", "/api/v1/tenants/{tenant_id}/requests/{request_id}/approvals"): {"verdict": "approve"},
@@ -26,8 +32,11 @@ BODIES: dict[tuple[str, str], dict | None] = {
     ("GET", "/api/v1/tenants/{tenant_id}/persons"): None,
     ("GET", "/api/v1/tenants/{tenant_id}/persons/{person_id}"): None,
     ("POST", "/api/v1/tenants/{tenant_id}/tickets"): {"external_ref": "INC-1", "channel": "phone"},
-    ("POST", "/api/v1/tenants/{tenant_id}/grants"): {"action_kinds": ["reset_mfa"], "duration_minutes": 30,
-                                                     "justification": "a good enough reason"},
+    ("POST", "/api/v1/tenants/{tenant_id}/grants"): {
+        "action_kinds": ["reset_mfa"],
+        "duration_minutes": 30,
+        "justification": "a good enough reason",
+    },
     ("GET", "/api/v1/tenants/{tenant_id}/grants"): None,
     ("POST", "/api/v1/tenants/{tenant_id}/grants/{grant_id}/decision"): {"approve": True},
     ("POST", "/api/v1/tenants/{tenant_id}/grants/{grant_id}/revoke"): None,
@@ -41,11 +50,15 @@ def tenant_routes(api: Api) -> set[tuple[str, str]]:
 
 
 def _objects_in_a(api: Api) -> dict[str, str]:
-    rid = api.post("/api/v1/tenants/t_a/requests", "agent", {"kind": "unlock_account",
-                                                              "person_id": "plain"}).json()["id"]
+    rid = api.post(
+        "/api/v1/tenants/t_a/requests", "agent", {"kind": "unlock_account", "person_id": "plain"}
+    ).json()["id"]
     pid = api.post(f"/api/v1/tenants/t_a/requests/{rid}/proofs", "agent", {"method": "totp"}).json()["id"]
-    gid = api.post("/api/v1/tenants/t_a/grants", "agent", {"action_kinds": ["reset_mfa"], "duration_minutes": 30,
-                                                            "justification": "night shift cover"}).json()["id"]
+    gid = api.post(
+        "/api/v1/tenants/t_a/grants",
+        "agent",
+        {"action_kinds": ["reset_mfa"], "duration_minutes": 30, "justification": "night shift cover"},
+    ).json()["id"]
     return {"request_id": rid, "proof_id": pid, "grant_id": gid, "person_id": "plain", "person": "plain"}
 
 
@@ -75,8 +88,9 @@ def test_an_operator_who_does_not_serve_the_tenant_gets_404_everywhere(api: Api)
         assert len(uow.outbox.list(tenant_id="t_a")) == before  # nothing was written
 
 
-OBJECT_ROUTES = sorted(k for k in BODIES if any(p in k[1] for p in ("{request_id}", "{proof_id}", "{grant_id}",
-                                                                      "{person_id}")))
+OBJECT_ROUTES = sorted(
+    k for k in BODIES if any(p in k[1] for p in ("{request_id}", "{proof_id}", "{grant_id}", "{person_id}"))
+)
 
 
 @pytest.mark.parametrize(("method", "path"), OBJECT_ROUTES, ids=[f"{m} {p}" for m, p in OBJECT_ROUTES])
@@ -88,14 +102,25 @@ def test_another_tenants_object_ids_are_not_found_under_this_tenant(api: Api, me
 
 
 def test_a_person_of_another_tenant_cannot_answer_a_push(api: Api) -> None:
-    rid = api.post("/api/v1/tenants/t_a/requests", "agent", {"kind": "unlock_account",
-                                                              "person_id": "plain"}).json()["id"]
-    push = api.post(f"/api/v1/tenants/t_a/requests/{rid}/proofs", "agent", {"method": "push_number_match"}).json()
+    rid = api.post(
+        "/api/v1/tenants/t_a/requests", "agent", {"kind": "unlock_account", "person_id": "plain"}
+    ).json()["id"]
+    push = api.post(
+        f"/api/v1/tenants/t_a/requests/{rid}/proofs", "agent", {"method": "push_number_match"}
+    ).json()
     number = push["challenge"]["number_to_read_out"]
-    assert api.post(f"/api/v1/portal/pushes/{push['id']}", "other", {"approve": True,
-                                                                     "number": number}).status_code == 404
-    assert api.post(f"/api/v1/portal/pushes/{push['id']}", "vip", {"approve": True,
-                                                                   "number": number}).status_code == 404
+    assert (
+        api.post(
+            f"/api/v1/portal/pushes/{push['id']}", "other", {"approve": True, "number": number}
+        ).status_code
+        == 404
+    )
+    assert (
+        api.post(
+            f"/api/v1/portal/pushes/{push['id']}", "vip", {"approve": True, "number": number}
+        ).status_code
+        == 404
+    )
     assert api.get("/api/v1/portal/pending", "other").json() == []
     pending = api.get("/api/v1/portal/pending", "plain").json()
     assert [p["id"] for p in pending] == [push["id"]]

@@ -26,8 +26,13 @@ def read(request: pytest.FixtureRequest, uow_factory: SqlUnitOfWorkFactory) -> R
     standalone = SqlDecisionReader(uow_factory.engine)
 
     def snapshot(**kw: object) -> DecisionSnapshot | None:
-        args = {"operator_id": None, "kind": ActionKind.RESET_MFA, "now": NOW, "failed_since": NOW - 24 * HOUR,
-                **kw}
+        args = {
+            "operator_id": None,
+            "kind": ActionKind.RESET_MFA,
+            "now": NOW,
+            "failed_since": NOW - 24 * HOUR,
+            **kw,
+        }
         if request.param == "standalone":
             return standalone.snapshot(**args)  # type: ignore[arg-type]
         with uow_factory() as u:
@@ -53,7 +58,10 @@ def test_requester_role_and_provider(read: Read) -> None:
     snap = read(tenant_id=A, person_id="p-alice", operator_id="o-agent")
     assert snap is not None
     assert (snap.requester_role, snap.requester_provider_id, snap.requester_provider_kind) == (
-        "agent", "pv-1", "outsourced")
+        "agent",
+        "pv-1",
+        "outsourced",
+    )
     assert read(tenant_id=A, person_id="p-alice", operator_id="nobody").requester_role is None  # type: ignore[union-attr]
 
 
@@ -78,8 +86,12 @@ def test_a_live_grant_counts_only_for_its_action_kinds_and_until_it_expires(
     live = replace(grant(), state=GrantState.ACTIVE, starts_at=NOW - HOUR, expires_at=NOW + HOUR)
     with uow_factory() as u:
         u.grants.add(live)
-        u.grants.add(replace(grant(id="g-2", action_kinds=frozenset({ActionKind.GRANT_PRIVILEGE})),
-                             state=GrantState.REQUESTED))
+        u.grants.add(
+            replace(
+                grant(id="g-2", action_kinds=frozenset({ActionKind.GRANT_PRIVILEGE})),
+                state=GrantState.REQUESTED,
+            )
+        )
         u.commit()
     at = {"tenant_id": A, "person_id": "p-alice", "operator_id": "o-agent"}
     assert read(**at, kind=ActionKind.RESET_MFA).grant_live  # type: ignore[union-attr]

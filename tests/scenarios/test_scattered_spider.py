@@ -53,22 +53,33 @@ class Desk:
 
     def webhook(self, path: str, body: dict) -> dict:
         raw = json.dumps(body).encode()
-        r = self.client.post(path, content=raw, headers={
-            "x-deskguard-signature": sign(self.runtime.settings.webhook_key(), raw),
-            "content-type": "application/json"})
+        r = self.client.post(
+            path,
+            content=raw,
+            headers={
+                "x-deskguard-signature": sign(self.runtime.settings.webhook_key(), raw),
+                "content-type": "application/json",
+            },
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
 
-ALICE, BRUNO, OSCAR, OLGA = ("alice.agent@desk.example", "bruno.supervisor@desk.example",
-                             "oscar@farshore.example", "olga@farshore.example")
+ALICE, BRUNO, OSCAR, OLGA = (
+    "alice.agent@desk.example",
+    "bruno.supervisor@desk.example",
+    "oscar@farshore.example",
+    "olga@farshore.example",
+)
 CLAIRE, JEAN = "claire.dubois0@acme.example", "jean.martin1@acme.example"
 
 
 @pytest.fixture
 def desk(db_url: str) -> Iterator[Desk]:
     clock = FixedClock(TUESDAY_10_PARIS)
-    runtime = build(load_settings(database_url=db_url, demo=True), clock=clock, randomness=SeededRandomness(3))
+    runtime = build(
+        load_settings(database_url=db_url, demo=True), clock=clock, randomness=SeededRandomness(3)
+    )
     creds = seed_demo(runtime.ctx).to_json()
     app = create_app(runtime.ctx, webhook_key=runtime.settings.webhook_key())
     with TestClient(app) as client:
@@ -82,14 +93,29 @@ def _sets(decision: dict) -> list[set[str]]:
 
 def test_the_call_is_played_safely_twice(desk: Desk) -> None:
     claire_id = desk.creds["persons"][CLAIRE]["id"]
-    ticket = desk.post(f"{T}/tickets", ALICE, {"external_ref": "INC-20931", "channel": "phone",
-                                               "claimed_identity": "Claire Dubois, CFO",
-                                               "caller_number": "+447700900123"}, status=201)
+    ticket = desk.post(
+        f"{T}/tickets",
+        ALICE,
+        {
+            "external_ref": "INC-20931",
+            "channel": "phone",
+            "claimed_identity": "Claire Dubois, CFO",
+            "caller_number": "+447700900123",
+        },
+        status=201,
+    )
     # 1. The agent opens the MFA reset: the decision says what it takes.
-    opened = desk.post(f"{T}/requests", ALICE, {"kind": "reset_mfa", "person_id": claire_id,
-                                                "ticket_id": ticket["id"],
-                                                "justification": "caller lost her phone, board in an hour"},
-                       status=201)
+    opened = desk.post(
+        f"{T}/requests",
+        ALICE,
+        {
+            "kind": "reset_mfa",
+            "person_id": claire_id,
+            "ticket_id": ticket["id"],
+            "justification": "caller lost her phone, board in an hour",
+        },
+        status=201,
+    )
     rid, decision = opened["id"], opened["decision"]
     assert opened["state"] == "pending_verification"
     assert {"callback_automated", "push_number_match"} in _sets(decision)
@@ -108,8 +134,12 @@ def test_the_call_is_played_safely_twice(desk: Desk) -> None:
     number = push["challenge"]["number_to_read_out"]
     [pending] = desk.get("/api/v1/portal/pending", CLAIRE)
     assert pending["id"] == push["id"] and "number_to_read_out" not in pending["challenge"]
-    assert desk.post(f"/api/v1/portal/pushes/{push['id']}", CLAIRE, {"approve": True,
-                                                                    "number": number})["status"] == "succeeded"
+    assert (
+        desk.post(f"/api/v1/portal/pushes/{push['id']}", CLAIRE, {"approve": True, "number": number})[
+            "status"
+        ]
+        == "succeeded"
+    )
 
     # Automated call-back to the number in the directory, never one given during the call.
     call = desk.post(f"{T}/requests/{rid}/proofs", ALICE, {"method": "callback_automated"}, status=201)
@@ -122,8 +152,11 @@ def test_the_call_is_played_safely_twice(desk: Desk) -> None:
     # 4-eyes: the requester cannot approve; an outsourced supervisor of another client sees nothing.
     desk.post(f"{T}/requests/{rid}/approvals", ALICE, {"verdict": "approve"}, status=403)
     desk.post(f"{T}/requests/{rid}/approvals", OLGA, {"verdict": "approve"}, status=404)
-    approved = desk.post(f"{T}/requests/{rid}/approvals", BRUNO, {"verdict": "approve", "comment": "checked",
-                                                                 "params_hash": opened["params_hash"]})
+    approved = desk.post(
+        f"{T}/requests/{rid}/approvals",
+        BRUNO,
+        {"verdict": "approve", "comment": "checked", "params_hash": opened["params_hash"]},
+    )
     assert approved["state"] == "ready"
 
     executed = desk.post(f"{T}/requests/{rid}/execute", ALICE)
@@ -135,9 +168,17 @@ def test_the_call_is_played_safely_twice(desk: Desk) -> None:
 
     events = desk.get(f"{T}/events", "anna.analyst@desk.example")
     mine = [e["type"] for e in events if e["subject"]["request_id"] == rid]
-    for expected in ("request.opened", "request.decided", "proof.recorded", "proof.started", "proof.succeeded",
-                     "approval.granted", "request.state_changed", "request.execution_started",
-                     "request.executed"):
+    for expected in (
+        "request.opened",
+        "request.decided",
+        "proof.recorded",
+        "proof.started",
+        "proof.succeeded",
+        "approval.granted",
+        "request.state_changed",
+        "request.execution_started",
+        "request.executed",
+    ):
         assert expected in mine, expected
     assert mine.count("proof.recorded") == 2 and mine[-1] == "request.executed"
     assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
@@ -147,20 +188,27 @@ def test_the_call_is_played_safely_twice(desk: Desk) -> None:
     # 2. 03:00 in Paris, an outsourced agent, a person whose phone changed yesterday.
     desk.runtime.ctx.clock.set(WEDNESDAY_03_PARIS)  # type: ignore[attr-defined]
     jean_id, claire_portal = desk.creds["persons"][JEAN]["id"], CLAIRE
-    night = desk.post(f"{T}/requests", OSCAR, {"kind": "reset_mfa", "person_id": jean_id,
-                                               "justification": "new phone, cannot sign in"}, status=201)
+    night = desk.post(
+        f"{T}/requests",
+        OSCAR,
+        {"kind": "reset_mfa", "person_id": jean_id, "justification": "new phone, cannot sign in"},
+        status=201,
+    )
     nd = night["decision"]
     assert not nd["blocked"] and night["state"] == "pending_verification"
     assert {"callback_automated", "callback_agent"} <= set(nd["disallowed_proofs"])
     assert all(s & {"self_service_initiated", "manager_confirmation"} for s in _sets(nd))
     fired = {t["rule"] for t in nd["trace"] if t["matched"]}
     assert {"outsourced-out-of-hours", "recent-phone-change"} <= fired
-    refused = desk.post(f"{T}/requests/{night['id']}/proofs", OSCAR, {"method": "callback_automated"}, status=422)
+    refused = desk.post(
+        f"{T}/requests/{night['id']}/proofs", OSCAR, {"method": "callback_automated"}, status=422
+    )
     assert refused["code"] == "proof_rejected.disallowed"
 
     # The manager's confirmation, from the manager's own portal session, plus an identity check.
-    confirm = desk.post(f"{T}/requests/{night['id']}/proofs", OSCAR, {"method": "manager_confirmation"},
-                        status=201)
+    confirm = desk.post(
+        f"{T}/requests/{night['id']}/proofs", OSCAR, {"method": "manager_confirmation"}, status=201
+    )
     desk.post(f"/api/v1/portal/confirmations/{confirm['id']}", JEAN, {"confirm": True}, status=404)
     desk.post(f"/api/v1/portal/confirmations/{confirm['id']}", claire_portal, {"confirm": True})
     idv = desk.post(f"{T}/requests/{night['id']}/proofs", OSCAR, {"method": "external_idv"}, status=201)

@@ -14,7 +14,12 @@ REAL_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DESKGUARD_MASTER_KEY", "DESKGUARD_WEBHOOK_SECRET", "DESKGUARD_DEMO", "DESKGUARD_DATABASE_URL"):
+    for name in (
+        "DESKGUARD_MASTER_KEY",
+        "DESKGUARD_WEBHOOK_SECRET",
+        "DESKGUARD_DEMO",
+        "DESKGUARD_DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

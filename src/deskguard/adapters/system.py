@@ -91,7 +91,7 @@ class AesGcmSecretBox:
     def open(self, sealed: bytes, *, context: str) -> bytes:
         if not sealed or sealed[0] != 1:
             raise ValueError("unknown sealed-secret format")
-        nonce, body = sealed[1:1 + self._NONCE], sealed[1 + self._NONCE:]
+        nonce, body = sealed[1 : 1 + self._NONCE], sealed[1 + self._NONCE :]
         return self._enc.decrypt(nonce, body, context.encode())
 
     def mac(self, value: str, *, context: str) -> str:

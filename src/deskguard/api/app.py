@@ -55,16 +55,24 @@ class BodyLimit:
         await self.app(scope, replayed, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = errors.problem(413, code="payload_too_large", title="Payload too large",
-                                  detail=f"request bodies are limited to {self.max_bytes} bytes")
+        response = errors.problem(
+            413,
+            code="payload_too_large",
+            title="Payload too large",
+            detail=f"request bodies are limited to {self.max_bytes} bytes",
+        )
         await response(scope, receive, send)
 
 
-def create_app(ctx: AppContext, *, webhook_key: bytes, max_body_bytes: int = 64 * 1024,
-               readiness: Any = None) -> FastAPI:
-    app = FastAPI(title="deskguard", version=__version__,
-                  description="Security broker for IT helpdesks: every sensitive action requested, "
-                              "verified, approved, executed and explained.")
+def create_app(
+    ctx: AppContext, *, webhook_key: bytes, max_body_bytes: int = 64 * 1024, readiness: Any = None
+) -> FastAPI:
+    app = FastAPI(
+        title="deskguard",
+        version=__version__,
+        description="Security broker for IT helpdesks: every sensitive action requested, "
+        "verified, approved, executed and explained.",
+    )
     app.state.ctx = ctx
     app.state.webhook_key = webhook_key
     errors.install(app)
@@ -80,8 +88,9 @@ def create_app(ctx: AppContext, *, webhook_key: bytes, max_body_bytes: int = 64 
         checks = readiness() if readiness is not None else {}
         checks["idp"] = ctx.channels.idp.health().ok
         ok = all(checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+        )
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return app

@@ -24,8 +24,9 @@ async def current_actor(request: Request, ctx: Annotated[AppContext, Depends(app
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("send an API token as 'Authorization: Bearer <token>'")
     client = request.client.host if request.client else ""
-    return authenticate(ctx, token=token.strip(), client_ip=client,
-                        user_agent=request.headers.get("user-agent", "")[:200])
+    return authenticate(
+        ctx, token=token.strip(), client_ip=client, user_agent=request.headers.get("user-agent", "")[:200]
+    )
 
 
 Ctx = Annotated[AppContext, Depends(app_context)]

@@ -142,11 +142,22 @@ class ProofOut(BaseModel):
 
     @classmethod
     def of(cls, p: Proof) -> ProofOut:
-        return cls(id=p.id, request_id=p.request_id, method=p.method.value, channel=p.channel,
-                   strength=p.strength.name.lower(), status=p.status.value, counts=p.counts,
-                   created_at=p.created_at, expires_at=p.expires_at, completed_at=p.completed_at,
-                   attempts=p.attempts, max_attempts=p.max_attempts, failure_reason=p.failure_reason,
-                   challenge=p.challenge)
+        return cls(
+            id=p.id,
+            request_id=p.request_id,
+            method=p.method.value,
+            channel=p.channel,
+            strength=p.strength.name.lower(),
+            status=p.status.value,
+            counts=p.counts,
+            created_at=p.created_at,
+            expires_at=p.expires_at,
+            completed_at=p.completed_at,
+            attempts=p.attempts,
+            max_attempts=p.max_attempts,
+            failure_reason=p.failure_reason,
+            challenge=p.challenge,
+        )
 
 
 class RequestOut(BaseModel):
@@ -171,13 +182,26 @@ class RequestOut(BaseModel):
 
     @classmethod
     def of(cls, r: ActionRequest, proofs: list[Proof] | None = None) -> RequestOut:
-        return cls(id=r.id, tenant_id=r.tenant_id, kind=r.kind.value, person_id=r.person_id,
-                   requester_id=r.requester_id, origin=r.origin.value, ticket_id=r.ticket_id,
-                   justification=r.justification, params=r.params, params_hash=r.params_hash,
-                   state=r.state.value, created_at=r.created_at, updated_at=r.updated_at,
-                   expires_at=r.expires_at, decision=r.decision, result=r.result,
-                   failure_reason=r.failure_reason,
-                   proofs=[ProofOut.of(p) for p in proofs] if proofs is not None else None)
+        return cls(
+            id=r.id,
+            tenant_id=r.tenant_id,
+            kind=r.kind.value,
+            person_id=r.person_id,
+            requester_id=r.requester_id,
+            origin=r.origin.value,
+            ticket_id=r.ticket_id,
+            justification=r.justification,
+            params=r.params,
+            params_hash=r.params_hash,
+            state=r.state.value,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            expires_at=r.expires_at,
+            decision=r.decision,
+            result=r.result,
+            failure_reason=r.failure_reason,
+            proofs=[ProofOut.of(p) for p in proofs] if proofs is not None else None,
+        )
 
 
 class ExecutionOut(BaseModel):
@@ -202,13 +226,32 @@ class PersonOut(BaseModel):
 
     @classmethod
     def of(cls, p: Person) -> PersonOut:
-        return cls(id=p.id, employee_id=p.employee_id, email=p.email, display_name=p.display_name,
-                   department=p.department, manager_id=p.manager_id, privileged=p.privileged,
-                   groups=sorted(p.groups), watchlisted=p.watchlisted, risk_score=p.risk_score, locked=p.locked,
-                   phones=[{"number": ph.number, "kind": ph.kind, "source": ph.source.value,
-                            "changed_at": ph.changed_at.isoformat()} for ph in p.phones],
-                   factors=[{"id": f.id, "kind": f.kind.value, "label": f.label,
-                             "enrolled_at": f.enrolled_at.isoformat()} for f in p.factors])
+        return cls(
+            id=p.id,
+            employee_id=p.employee_id,
+            email=p.email,
+            display_name=p.display_name,
+            department=p.department,
+            manager_id=p.manager_id,
+            privileged=p.privileged,
+            groups=sorted(p.groups),
+            watchlisted=p.watchlisted,
+            risk_score=p.risk_score,
+            locked=p.locked,
+            phones=[
+                {
+                    "number": ph.number,
+                    "kind": ph.kind,
+                    "source": ph.source.value,
+                    "changed_at": ph.changed_at.isoformat(),
+                }
+                for ph in p.phones
+            ],
+            factors=[
+                {"id": f.id, "kind": f.kind.value, "label": f.label, "enrolled_at": f.enrolled_at.isoformat()}
+                for f in p.factors
+            ],
+        )
 
 
 class TicketOut(BaseModel):
@@ -222,9 +265,15 @@ class TicketOut(BaseModel):
 
     @classmethod
     def of(cls, t: Ticket) -> TicketOut:
-        return cls(id=t.id, external_ref=t.external_ref, channel=t.channel.value,
-                   claimed_identity=t.claimed_identity, caller_number=t.caller_number, opened_at=t.opened_at,
-                   opened_by=t.opened_by)
+        return cls(
+            id=t.id,
+            external_ref=t.external_ref,
+            channel=t.channel.value,
+            claimed_identity=t.claimed_identity,
+            caller_number=t.caller_number,
+            opened_at=t.opened_at,
+            opened_by=t.opened_by,
+        )
 
 
 class GrantOut(BaseModel):
@@ -242,7 +291,16 @@ class GrantOut(BaseModel):
 
     @classmethod
     def of(cls, g: Grant) -> GrantOut:
-        return cls(id=g.id, operator_id=g.operator_id, action_kinds=sorted(k.value for k in g.action_kinds),
-                   justification=g.justification, duration_minutes=g.duration_minutes, state=g.state.value,
-                   requested_at=g.requested_at, decided_by=g.decided_by, starts_at=g.starts_at,
-                   expires_at=g.expires_at, uses=g.uses)
+        return cls(
+            id=g.id,
+            operator_id=g.operator_id,
+            action_kinds=sorted(k.value for k in g.action_kinds),
+            justification=g.justification,
+            duration_minutes=g.duration_minutes,
+            state=g.state.value,
+            requested_at=g.requested_at,
+            decided_by=g.decided_by,
+            starts_at=g.starts_at,
+            expires_at=g.expires_at,
+            uses=g.uses,
+        )

@@ -25,8 +25,10 @@ def require_operator(actor: Actor, *, tenant_id: str, roles: Iterable[OperatorRo
         raise NotFound(f"tenant {tenant_id} not found", code="not_found.tenant")
     allowed = {r.value for r in roles}
     if actor.role not in allowed:
-        raise Forbidden(f"role {actor.role} may not do this; needs one of {', '.join(sorted(allowed))}",
-                        code="forbidden.role")
+        raise Forbidden(
+            f"role {actor.role} may not do this; needs one of {', '.join(sorted(allowed))}",
+            code="forbidden.role",
+        )
 
 
 def require_person(actor: Actor, *, tenant_id: str) -> None:

@@ -22,8 +22,16 @@ from deskguard.domain.requests import ActionRequest, Approval, ApprovalVerdict, 
 MAX_COMMENT = 2000
 
 
-def decide_approval(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str, verdict: str,
-                    comment: str, params_hash: str | None = None) -> ActionRequest:
+def decide_approval(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    tenant_id: str,
+    request_id: str,
+    verdict: str,
+    comment: str,
+    params_hash: str | None = None,
+) -> ActionRequest:
     """Approve or deny. ``params_hash``, when the approver's screen sends it, must match the request's:
     the approver approves what they saw, not what it became."""
     require_operator(actor, tenant_id=tenant_id, roles=APPROVERS)
@@ -38,37 +46,73 @@ def decide_approval(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id
     with ctx.uow() as uow:
         request = live_request(ctx, uow, tenant_id=tenant_id, request_id=request_id, actor=actor)
         if request.state != RequestState.PENDING_APPROVAL:
-            raise InvalidTransition(f"request {request.id} is {request.state.value}, not pending approval",
-                                    code=f"invalid_transition.{request.state.value}_approval")
+            raise InvalidTransition(
+                f"request {request.id} is {request.state.value}, not pending approval",
+                code=f"invalid_transition.{request.state.value}_approval",
+            )
         if params_hash is not None and params_hash != request.params_hash:
-            raise InvalidTransition("the request changed since you looked at it; review it again",
-                                    code="invalid_transition.params_changed")
+            raise InvalidTransition(
+                "the request changed since you looked at it; review it again",
+                code="invalid_transition.params_changed",
+            )
         if actor.id == request.requester_id:
-            raise SeparationOfDuties("you opened this request; someone else must approve it",
-                                     code="separation_of_duties.requester")
+            raise SeparationOfDuties(
+                "you opened this request; someone else must approve it", code="separation_of_duties.requester"
+            )
         person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
         operator = uow.operators.get(actor.id)
         assert person is not None and operator is not None
         if same_human(actor, person, operator_username=operator.username):
-            raise SeparationOfDuties("you are the person this request is about; you cannot approve it",
-                                     code="separation_of_duties.target")
+            raise SeparationOfDuties(
+                "you are the person this request is about; you cannot approve it",
+                code="separation_of_duties.target",
+            )
         required = str(request.decision.get("approvals", {}).get("role", "supervisor"))
         if not role_satisfies(actor.role, required):
             raise Forbidden(f"this approval needs the {required} role", code="forbidden.approval_role")
         now = ctx.clock.now()
-        uow.approvals.add(Approval(id=ctx.random.new_id("apv"), tenant_id=tenant_id, request_id=request.id,
-                                   approver_id=actor.id, approver_role=actor.role, verdict=chosen,
-                                   params_hash=request.params_hash, comment=comment, decided_at=now,
-                                   expires_at=now + ctx.timeouts.approval))
-        emit(ctx, uow, type=EventType.APPROVAL_GRANTED if chosen == ApprovalVerdict.APPROVE
-             else EventType.APPROVAL_DENIED, actor=actor, tenant_id=tenant_id, request_id=request.id,
-             person_id=request.person_id, params_hash=request.params_hash, comment=comment)
+        uow.approvals.add(
+            Approval(
+                id=ctx.random.new_id("apv"),
+                tenant_id=tenant_id,
+                request_id=request.id,
+                approver_id=actor.id,
+                approver_role=actor.role,
+                verdict=chosen,
+                params_hash=request.params_hash,
+                comment=comment,
+                decided_at=now,
+                expires_at=now + ctx.timeouts.approval,
+            )
+        )
+        emit(
+            ctx,
+            uow,
+            type=EventType.APPROVAL_GRANTED
+            if chosen == ApprovalVerdict.APPROVE
+            else EventType.APPROVAL_DENIED,
+            actor=actor,
+            tenant_id=tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            params_hash=request.params_hash,
+            comment=comment,
+        )
         if chosen == ApprovalVerdict.DENY:
             result = request.moved(RequestState.DENIED, at=now, failure_reason=f"denied: {comment}")
             uow.requests.update(result)
-            emit(ctx, uow, type=EventType.REQUEST_STATE_CHANGED, actor=actor, tenant_id=tenant_id,
-                 request_id=request.id, person_id=request.person_id, **{"from": request.state.value},
-                 to=RequestState.DENIED.value, reason=comment)
+            emit(
+                ctx,
+                uow,
+                type=EventType.REQUEST_STATE_CHANGED,
+                actor=actor,
+                tenant_id=tenant_id,
+                request_id=request.id,
+                person_id=request.person_id,
+                **{"from": request.state.value},
+                to=RequestState.DENIED.value,
+                reason=comment,
+            )
         else:
             result = settle(ctx, uow, request=request, actor=actor)
         uow.commit()
@@ -79,5 +123,7 @@ def approval_inbox(ctx: AppContext, *, actor: Actor, tenant_id: str) -> Sequence
     """Requests waiting for an approval the actor may give (not their own)."""
     require_operator(actor, tenant_id=tenant_id, roles=APPROVERS)
     with ctx.reads() as uow:
-        waiting = uow.requests.list(tenant_id=tenant_id, where=RequestFilter(state=RequestState.PENDING_APPROVAL))
+        waiting = uow.requests.list(
+            tenant_id=tenant_id, where=RequestFilter(state=RequestState.PENDING_APPROVAL)
+        )
     return [r for r in waiting if r.requester_id != actor.id]

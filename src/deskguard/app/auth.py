@@ -1,8 +1,9 @@
 """API and portal tokens: issued once in clear, stored only as a keyed hash, resolved to an ``Actor``.
 
-A resolved token is remembered for ``ActorCache.ttl`` (5 s, ``app.actor_cache``): every API call authenticates, and three
-lookups per call would cost more than the decision itself. A disabled operator or a revoked token
-therefore stops working within 5 seconds in a running process, not instantly (docs/adr/0002).
+A resolved token is remembered for ``ActorCache.ttl`` (5 s, ``app.actor_cache``): every API call
+authenticates, and three lookups per call would cost more than the decision itself. A disabled
+operator or a revoked token therefore stops working within 5 seconds in a running process, not
+instantly (docs/adr/0002).
 """
 
 from __future__ import annotations
@@ -23,14 +24,31 @@ def token_hash(ctx: AppContext, token: str) -> str:
     return ctx.secrets.mac(token, context="api-token")
 
 
-def issue_token(ctx: AppContext, uow: UnitOfWork, *, subject_kind: str, subject_id: str, label: str,
-                tenant_id: str | None = None, expires_at: datetime | None = None) -> str:
+def issue_token(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    *,
+    subject_kind: str,
+    subject_id: str,
+    label: str,
+    tenant_id: str | None = None,
+    expires_at: datetime | None = None,
+) -> str:
     """Create a token; the clear value is returned once and never stored."""
     prefix = OPERATOR_PREFIX if subject_kind == "operator" else PERSON_PREFIX
     token = prefix + ctx.random.token(24)
-    uow.tokens.add(TokenRecord(id=ctx.random.new_id("tok"), token_hash=token_hash(ctx, token),
-                               subject_kind=subject_kind, subject_id=subject_id, tenant_id=tenant_id,
-                               label=label, created_at=ctx.clock.now(), expires_at=expires_at))
+    uow.tokens.add(
+        TokenRecord(
+            id=ctx.random.new_id("tok"),
+            token_hash=token_hash(ctx, token),
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            tenant_id=tenant_id,
+            label=label,
+            created_at=ctx.clock.now(),
+            expires_at=expires_at,
+        )
+    )
     return token
 
 
@@ -55,12 +73,22 @@ def _resolve(ctx: AppContext, *, key: str, now: datetime) -> tuple[Actor, dateti
             if operator is None or not operator.active:
                 raise Unauthenticated("operator disabled")
             provider = uow.providers.get(operator.provider_id)
-            return Actor(kind=ActorKind.OPERATOR, id=operator.id, role=operator.role.value,
-                         provider_id=operator.provider_id, provider_kind=provider.kind.value if provider else "",
-                         tenant_ids=operator.tenant_ids, workstation=operator.workstation), record.expires_at
+            return Actor(
+                kind=ActorKind.OPERATOR,
+                id=operator.id,
+                role=operator.role.value,
+                provider_id=operator.provider_id,
+                provider_kind=provider.kind.value if provider else "",
+                tenant_ids=operator.tenant_ids,
+                workstation=operator.workstation,
+            ), record.expires_at
         assert record.tenant_id is not None
         person = uow.persons.get(tenant_id=record.tenant_id, person_id=record.subject_id)
         if person is None:
             raise Unauthenticated("person no longer in the directory")
-        return (Actor(kind=ActorKind.PERSON, id=person.id, role="person",
-                      tenant_ids=frozenset({person.tenant_id})), record.expires_at)
+        return (
+            Actor(
+                kind=ActorKind.PERSON, id=person.id, role="person", tenant_ids=frozenset({person.tenant_id})
+            ),
+            record.expires_at,
+        )

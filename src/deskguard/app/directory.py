@@ -12,8 +12,9 @@ from deskguard.domain.events import Actor, EventType
 from deskguard.domain.model import Person, Ticket, TicketChannel
 
 
-def search_persons(ctx: AppContext, *, actor: Actor, tenant_id: str, query: str, limit: int = 20
-                   ) -> Sequence[Person]:
+def search_persons(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, query: str, limit: int = 20
+) -> Sequence[Person]:
     require_operator(actor, tenant_id=tenant_id)
     if len(query.strip()) < 2:
         raise ValidationFailed("search needs at least 2 characters", field="q")
@@ -30,8 +31,16 @@ def get_person(ctx: AppContext, *, actor: Actor, tenant_id: str, person_id: str)
     return person
 
 
-def open_ticket(ctx: AppContext, *, actor: Actor, tenant_id: str, external_ref: str, channel: str,
-                claimed_identity: str = "", caller_number: str = "") -> Ticket:
+def open_ticket(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    tenant_id: str,
+    external_ref: str,
+    channel: str,
+    claimed_identity: str = "",
+    caller_number: str = "",
+) -> Ticket:
     require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
     try:
         chosen = TicketChannel(channel)
@@ -40,13 +49,29 @@ def open_ticket(ctx: AppContext, *, actor: Actor, tenant_id: str, external_ref: 
         raise ValidationFailed(f"channel must be one of {known}", field="channel") from None
     if not external_ref.strip() or len(external_ref) > 128:
         raise ValidationFailed("external_ref must be 1-128 characters", field="external_ref")
-    ticket = Ticket(id=ctx.random.new_id("tkt"), tenant_id=tenant_id, external_ref=external_ref.strip(),
-                    channel=chosen, claimed_identity=claimed_identity[:200], caller_number=caller_number[:32],
-                    opened_at=ctx.clock.now(), opened_by=actor.id)
+    ticket = Ticket(
+        id=ctx.random.new_id("tkt"),
+        tenant_id=tenant_id,
+        external_ref=external_ref.strip(),
+        channel=chosen,
+        claimed_identity=claimed_identity[:200],
+        caller_number=caller_number[:32],
+        opened_at=ctx.clock.now(),
+        opened_by=actor.id,
+    )
     with ctx.uow() as uow:
         uow.tickets.add(ticket)
-        emit(ctx, uow, type=EventType.TICKET_OPENED, actor=actor, tenant_id=tenant_id,
-             ticket_id=ticket.id, external_ref=ticket.external_ref, channel=chosen.value,
-             claimed_identity=ticket.claimed_identity, caller_number=ticket.caller_number)
+        emit(
+            ctx,
+            uow,
+            type=EventType.TICKET_OPENED,
+            actor=actor,
+            tenant_id=tenant_id,
+            ticket_id=ticket.id,
+            external_ref=ticket.external_ref,
+            channel=chosen.value,
+            claimed_identity=ticket.claimed_identity,
+            caller_number=ticket.caller_number,
+        )
         uow.commit()
     return ticket

@@ -25,8 +25,9 @@ NEVER_MINUTES = 1e9
 FAILED_WINDOW = timedelta(hours=24)
 
 
-def build_facts(snap: DecisionSnapshot, *, now: datetime, kind: ActionKind, origin: RequestOrigin,
-                ticket: Ticket | None) -> dict[str, Any]:
+def build_facts(
+    snap: DecisionSnapshot, *, now: datetime, kind: ActionKind, origin: RequestOrigin, ticket: Ticket | None
+) -> dict[str, Any]:
     person = snap.person
     local = now.astimezone(ZoneInfo(snap.tenant.timezone))
     changed = person.phone_last_changed()
@@ -54,23 +55,40 @@ def build_facts(snap: DecisionSnapshot, *, now: datetime, kind: ActionKind, orig
         "context.local_hour": local.hour,
         "context.weekday": local.weekday(),
         "context.failed_verifications_24h": snap.failed_verifications,
-        "context.minutes_since_last_sensitive": (now - last) / timedelta(minutes=1) if last else NEVER_MINUTES,
+        "context.minutes_since_last_sensitive": (now - last) / timedelta(minutes=1)
+        if last
+        else NEVER_MINUTES,
     }
 
 
-def snapshot(reads: DecisionReads, *, tenant_id: str, person_id: str, operator_id: str | None, kind: ActionKind,
-             now: datetime) -> DecisionSnapshot:
-    snap = reads.snapshot(tenant_id=tenant_id, person_id=person_id, operator_id=operator_id, kind=kind, now=now,
-                          failed_since=now - FAILED_WINDOW)
+def snapshot(
+    reads: DecisionReads,
+    *,
+    tenant_id: str,
+    person_id: str,
+    operator_id: str | None,
+    kind: ActionKind,
+    now: datetime,
+) -> DecisionSnapshot:
+    snap = reads.snapshot(
+        tenant_id=tenant_id,
+        person_id=person_id,
+        operator_id=operator_id,
+        kind=kind,
+        now=now,
+        failed_since=now - FAILED_WINDOW,
+    )
     if snap is None:
         raise NotFound(f"person {person_id} not found", code="not_found.person", field="person_id")
     return snap
 
 
 def gather_evidence(uow: UnitOfWork, *, request: ActionRequest, now: datetime) -> Evidence:
-    proofs = frozenset(p.method for p in uow.proofs.list_for_request(tenant_id=request.tenant_id,
-                                                                     request_id=request.id)
-                       if p.counts and p.completed_at is not None)
+    proofs = frozenset(
+        p.method
+        for p in uow.proofs.list_for_request(tenant_id=request.tenant_id, request_id=request.id)
+        if p.counts and p.completed_at is not None
+    )
     roles: dict[str, str] = {}
     for approval in uow.approvals.list_for_request(tenant_id=request.tenant_id, request_id=request.id):
         if approval.valid_for(request, now=now):
@@ -78,14 +96,24 @@ def gather_evidence(uow: UnitOfWork, *, request: ActionRequest, now: datetime) -
     return Evidence(proofs=proofs, approvals=tuple(roles.values()))
 
 
-def decide(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, now: datetime
-           ) -> tuple[Decision, dict[str, Any]]:
+def decide(
+    ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, now: datetime
+) -> tuple[Decision, dict[str, Any]]:
     """The decision for a stored request, with the facts it saw."""
     operator_id = request.requester_id if request.origin == RequestOrigin.AGENT else None
-    snap = snapshot(uow.decisions, tenant_id=request.tenant_id, person_id=request.person_id, operator_id=operator_id,
-                    kind=request.kind, now=now)
-    ticket = (uow.tickets.get(tenant_id=request.tenant_id, ticket_id=request.ticket_id)
-              if request.ticket_id else None)
+    snap = snapshot(
+        uow.decisions,
+        tenant_id=request.tenant_id,
+        person_id=request.person_id,
+        operator_id=operator_id,
+        kind=request.kind,
+        now=now,
+    )
+    ticket = (
+        uow.tickets.get(tenant_id=request.tenant_id, ticket_id=request.ticket_id)
+        if request.ticket_id
+        else None
+    )
     facts = build_facts(snap, now=now, kind=request.kind, origin=request.origin, ticket=ticket)
     return evaluate(ctx.policy, facts=facts, evidence=gather_evidence(uow, request=request, now=now)), facts
 

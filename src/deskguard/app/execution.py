@@ -38,43 +38,67 @@ def execute_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id
     require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
     claimed, person, decision_dict = _claim(ctx, actor=actor, tenant_id=tenant_id, request_id=request_id)
     try:
-        result = ctx.channels.idp.execute(tenant_id=tenant_id, person=person, kind=claimed.kind,
-                                          params=claimed.params, idempotency_key=claimed.id)
+        result = ctx.channels.idp.execute(
+            tenant_id=tenant_id,
+            person=person,
+            kind=claimed.kind,
+            params=claimed.params,
+            idempotency_key=claimed.id,
+        )
     except ConnectorTimeout as exc:
         _release_after_timeout(ctx, actor=actor, request=claimed, reason=exc.message)
         raise
     except ConnectorError as exc:
         _record_failure(ctx, actor=actor, request=claimed, reason=exc.message)
         raise
-    return _record_success(ctx, actor=actor, request=claimed, person=person, result=result,
-                           secret_to_agent_allowed=bool(decision_dict.get("secret_to_agent_allowed")))
+    return _record_success(
+        ctx,
+        actor=actor,
+        request=claimed,
+        person=person,
+        result=result,
+        secret_to_agent_allowed=bool(decision_dict.get("secret_to_agent_allowed")),
+    )
 
 
-def _claim(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str
-           ) -> tuple[ActionRequest, Person, dict]:
+def _claim(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str
+) -> tuple[ActionRequest, Person, dict]:
     with ctx.uow() as uow:
         request = live_request(ctx, uow, tenant_id=tenant_id, request_id=request_id, actor=actor)
         if request.state == RequestState.EXECUTING:
             raise Conflict(f"request {request.id} is already being executed", code="conflict.executing")
         if request.state != RequestState.READY:
-            raise InvalidTransition(f"request {request.id} is {request.state.value}, not ready: "
-                                    "its proofs or approvals are incomplete",
-                                    code=f"invalid_transition.{request.state.value}_to_executing")
+            raise InvalidTransition(
+                f"request {request.id} is {request.state.value}, not ready: "
+                "its proofs or approvals are incomplete",
+                code=f"invalid_transition.{request.state.value}_to_executing",
+            )
         now = ctx.clock.now()
         decision, _ = decide(ctx, uow, request=request, now=now)
         if not decision.allowed:
             # The world moved since the request became ready (risk, expiry of an approval...).
             settled = settle(ctx, uow, request=request, actor=actor)
             uow.commit()
-            raise InvalidTransition(f"request {request.id} is no longer allowed; it is now "
-                                    f"{settled.state.value}", code="invalid_transition.no_longer_allowed",
-                                    details={"decision": decision.to_dict()})
+            raise InvalidTransition(
+                f"request {request.id} is no longer allowed; it is now {settled.state.value}",
+                code="invalid_transition.no_longer_allowed",
+                details={"decision": decision.to_dict()},
+            )
         assert state_for(decision) == RequestState.READY
         claimed = request.moved(RequestState.EXECUTING, at=now, decision=decision.to_dict())
         uow.requests.update(claimed)  # compare-and-set: losers of a race get Conflict here
-        emit(ctx, uow, type=EventType.REQUEST_EXECUTION_STARTED, actor=actor, tenant_id=tenant_id,
-             request_id=request.id, person_id=request.person_id, idempotency_key=request.id,
-             connector=ctx.channels.idp.name)
+        emit(
+            ctx,
+            uow,
+            type=EventType.REQUEST_EXECUTION_STARTED,
+            actor=actor,
+            tenant_id=tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            idempotency_key=request.id,
+            connector=ctx.channels.idp.name,
+        )
         if decision.requires_grant:
             _use_grant(ctx, uow, actor=actor, request=request)
         person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
@@ -88,13 +112,28 @@ def _use_grant(ctx: AppContext, uow, *, actor: Actor, request: ActionRequest) ->
     for grant in uow.grants.list(tenant_id=request.tenant_id, operator_id=request.requester_id):
         if grant.live_for(request.kind, now=now):
             uow.grants.update(replace(grant, uses=grant.uses + 1))
-            emit(ctx, uow, type=EventType.GRANT_USED, actor=actor, tenant_id=request.tenant_id,
-                 request_id=request.id, person_id=request.person_id, grant_id=grant.id)
+            emit(
+                ctx,
+                uow,
+                type=EventType.GRANT_USED,
+                actor=actor,
+                tenant_id=request.tenant_id,
+                request_id=request.id,
+                person_id=request.person_id,
+                grant_id=grant.id,
+            )
             return
 
 
-def _record_success(ctx: AppContext, *, actor: Actor, request: ActionRequest, person: Person,
-                    result: ExecutionResult, secret_to_agent_allowed: bool) -> Execution:
+def _record_success(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    request: ActionRequest,
+    person: Person,
+    result: ExecutionResult,
+    secret_to_agent_allowed: bool,
+) -> Execution:
     now = ctx.clock.now()
     secret_for_agent = None
     delivery: dict[str, str] = {}
@@ -105,25 +144,50 @@ def _record_success(ctx: AppContext, *, actor: Actor, request: ActionRequest, pe
             delivery = {"delivered_to": "agent", "kind": result.secret_kind}
         else:
             channel = _verified_channel(person)
-            ref = ctx.channels.notifier.deliver_secret(tenant_id=request.tenant_id, person=person,
-                                                       channel=channel, kind=result.secret_kind,
-                                                       secret=result.secret)
+            ref = ctx.channels.notifier.deliver_secret(
+                tenant_id=request.tenant_id,
+                person=person,
+                channel=channel,
+                kind=result.secret_kind,
+                secret=result.secret,
+            )
             delivery = {"delivered_to": channel, "kind": result.secret_kind, "reference": ref}
     with ctx.uow() as uow:
-        done = request.moved(RequestState.EXECUTED, at=now,
-                             result={**result.summary, **({"secret": delivery} if delivery else {})})
+        done = request.moved(
+            RequestState.EXECUTED,
+            at=now,
+            result={**result.summary, **({"secret": delivery} if delivery else {})},
+        )
         uow.requests.update(done)
         stored = uow.persons.get(tenant_id=request.tenant_id, person_id=request.person_id)
         if stored is not None:
-            uow.persons.update(apply_effect(stored, kind=request.kind, params=request.params,
-                                            result=result.summary, now=now))
-        emit(ctx, uow, type=EventType.REQUEST_EXECUTED, actor=actor, tenant_id=request.tenant_id,
-             request_id=request.id, person_id=request.person_id, kind=request.kind.value,
-             tier=CATALOGUE[request.kind].tier.label, connector=ctx.channels.idp.name,
-             result=result.summary)
+            uow.persons.update(
+                apply_effect(stored, kind=request.kind, params=request.params, result=result.summary, now=now)
+            )
+        emit(
+            ctx,
+            uow,
+            type=EventType.REQUEST_EXECUTED,
+            actor=actor,
+            tenant_id=request.tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            kind=request.kind.value,
+            tier=CATALOGUE[request.kind].tier.label,
+            connector=ctx.channels.idp.name,
+            result=result.summary,
+        )
         if delivery:
-            emit(ctx, uow, type=EventType.SECRET_DELIVERED, actor=actor, tenant_id=request.tenant_id,
-                 request_id=request.id, person_id=request.person_id, **delivery)
+            emit(
+                ctx,
+                uow,
+                type=EventType.SECRET_DELIVERED,
+                actor=actor,
+                tenant_id=request.tenant_id,
+                request_id=request.id,
+                person_id=request.person_id,
+                **delivery,
+            )
         uow.commit()
     return Execution(request=done, secret_for_agent=secret_for_agent)
 
@@ -140,18 +204,33 @@ def _verified_channel(person: Person) -> str:
 def _record_failure(ctx: AppContext, *, actor: Actor, request: ActionRequest, reason: str) -> None:
     with ctx.uow() as uow:
         uow.requests.update(request.moved(RequestState.FAILED, at=ctx.clock.now(), failure_reason=reason))
-        emit(ctx, uow, type=EventType.REQUEST_FAILED, actor=actor, tenant_id=request.tenant_id,
-             request_id=request.id, person_id=request.person_id, reason=reason)
+        emit(
+            ctx,
+            uow,
+            type=EventType.REQUEST_FAILED,
+            actor=actor,
+            tenant_id=request.tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            reason=reason,
+        )
         uow.commit()
 
 
 def _release_after_timeout(ctx: AppContext, *, actor: Actor, request: ActionRequest, reason: str) -> None:
     with ctx.uow() as uow:
-        uow.requests.update(request.moved(RequestState.READY, at=ctx.clock.now(),
-                                          failure_reason=f"outcome unknown: {reason}"))
-        emit(ctx, uow, type=EventType.REQUEST_EXECUTION_UNKNOWN, actor=actor, tenant_id=request.tenant_id,
-             request_id=request.id, person_id=request.person_id, reason=reason,
-             retry="execute again: the same idempotency key makes the connector apply it at most once")
+        uow.requests.update(
+            request.moved(RequestState.READY, at=ctx.clock.now(), failure_reason=f"outcome unknown: {reason}")
+        )
+        emit(
+            ctx,
+            uow,
+            type=EventType.REQUEST_EXECUTION_UNKNOWN,
+            actor=actor,
+            tenant_id=request.tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            reason=reason,
+            retry="execute again: the same idempotency key makes the connector apply it at most once",
+        )
         uow.commit()
-
-

@@ -10,18 +10,36 @@ from deskguard.domain.events import Actor, DomainEvent, EventType
 from deskguard.domain.ports import UnitOfWork
 
 
-def emit(ctx: AppContext, uow: UnitOfWork, *, type: EventType, actor: Actor, tenant_id: str,
-         request_id: str | None = None, person_id: str | None = None,
-         correlation_id: str | None = None, **data: Any) -> DomainEvent:
-    event = DomainEvent(id=ctx.random.new_id("evt"), tenant_id=tenant_id, type=type,
-                        occurred_at=ctx.clock.now(), actor=actor, request_id=request_id,
-                        person_id=person_id, data=data, correlation_id=correlation_id or request_id)
+def emit(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    *,
+    type: EventType,
+    actor: Actor,
+    tenant_id: str,
+    request_id: str | None = None,
+    person_id: str | None = None,
+    correlation_id: str | None = None,
+    **data: Any,
+) -> DomainEvent:
+    event = DomainEvent(
+        id=ctx.random.new_id("evt"),
+        tenant_id=tenant_id,
+        type=type,
+        occurred_at=ctx.clock.now(),
+        actor=actor,
+        request_id=request_id,
+        person_id=person_id,
+        data=data,
+        correlation_id=correlation_id or request_id,
+    )
     uow.outbox.add(event)
     return event
 
 
-def list_events(ctx: AppContext, *, actor: Actor, tenant_id: str, after_seq: int = 0,
-                limit: int = 500) -> list[DomainEvent]:
+def list_events(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, after_seq: int = 0, limit: int = 500
+) -> list[DomainEvent]:
     """The tenant's outbox, in order: what the ledger and detection consume, readable by staff."""
     require_operator(actor, tenant_id=tenant_id)
     with ctx.reads() as uow:

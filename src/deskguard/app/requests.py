@@ -74,18 +74,29 @@ def load_request(uow: UnitOfWork, *, tenant_id: str, request_id: str) -> ActionR
 def _validated(draft: RequestDraft) -> tuple[Any, dict[str, Any]]:
     spec = spec_for(draft.kind)
     if len(draft.justification) > MAX_JUSTIFICATION:
-        raise ValidationFailed(f"justification is longer than {MAX_JUSTIFICATION} characters",
-                               field="justification")
+        raise ValidationFailed(
+            f"justification is longer than {MAX_JUSTIFICATION} characters", field="justification"
+        )
     return spec, validate_params(spec.kind, draft.params)
 
 
-def preview(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: RequestDraft,
-            evidence: Evidence = Evidence()) -> Decision:
-    """"What would it take?": the decision for a request that is not opened. Writes nothing."""
+NO_EVIDENCE = Evidence()
+
+
+def preview(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, draft: RequestDraft, evidence: Evidence = NO_EVIDENCE
+) -> Decision:
+    """'What would it take?': the decision for a request that is not opened. Writes nothing."""
     require_operator(actor, tenant_id=tenant_id)
     spec, _ = _validated(draft)
-    snap = snapshot(ctx.decisions, tenant_id=tenant_id, person_id=draft.person_id, operator_id=actor.id,
-                    kind=spec.kind, now=ctx.clock.now())
+    snap = snapshot(
+        ctx.decisions,
+        tenant_id=tenant_id,
+        person_id=draft.person_id,
+        operator_id=actor.id,
+        kind=spec.kind,
+        now=ctx.clock.now(),
+    )
     ticket = None
     if draft.ticket_id is not None:
         with ctx.reads() as uow:
@@ -114,17 +125,43 @@ def open_request(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: Reques
         person = _load_person(uow, tenant_id=tenant_id, person_id=draft.person_id)
         _load_ticket(uow, tenant_id=tenant_id, ticket_id=draft.ticket_id)
         request = ActionRequest(
-            id=ctx.random.new_id("req"), tenant_id=tenant_id, kind=spec.kind, person_id=person.id,
-            requester_id=actor.id, origin=origin, ticket_id=draft.ticket_id,
-            justification=draft.justification, params=params,
-            params_hash=params_hash(tenant_id=tenant_id, kind=spec.kind, person_id=person.id,
-                                    params=params, ticket_id=draft.ticket_id),
-            state=RequestState.DRAFT, created_at=now, updated_at=now, expires_at=now + ctx.timeouts.request)
+            id=ctx.random.new_id("req"),
+            tenant_id=tenant_id,
+            kind=spec.kind,
+            person_id=person.id,
+            requester_id=actor.id,
+            origin=origin,
+            ticket_id=draft.ticket_id,
+            justification=draft.justification,
+            params=params,
+            params_hash=params_hash(
+                tenant_id=tenant_id,
+                kind=spec.kind,
+                person_id=person.id,
+                params=params,
+                ticket_id=draft.ticket_id,
+            ),
+            state=RequestState.DRAFT,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + ctx.timeouts.request,
+        )
         uow.requests.add(request)
-        emit(ctx, uow, type=EventType.REQUEST_OPENED, actor=actor, tenant_id=tenant_id,
-             request_id=request.id, person_id=person.id, kind=spec.kind.value, tier=spec.tier.label,
-             origin=origin.value, ticket_id=draft.ticket_id, justification=draft.justification,
-             params_hash=request.params_hash)
+        emit(
+            ctx,
+            uow,
+            type=EventType.REQUEST_OPENED,
+            actor=actor,
+            tenant_id=tenant_id,
+            request_id=request.id,
+            person_id=person.id,
+            kind=spec.kind.value,
+            tier=spec.tier.label,
+            origin=origin.value,
+            ticket_id=draft.ticket_id,
+            justification=draft.justification,
+            params_hash=request.params_hash,
+        )
         if origin == RequestOrigin.SELF_SERVICE:
             _record_self_service_proof(ctx, uow, request=request, actor=actor)
         request = settle(ctx, uow, request=request, actor=actor)
@@ -132,18 +169,37 @@ def open_request(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: Reques
     return request
 
 
-def _record_self_service_proof(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest,
-                               actor: Actor) -> None:
+def _record_self_service_proof(
+    ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, actor: Actor
+) -> None:
     now = ctx.clock.now()
     method = ProofMethod.SELF_SERVICE_INITIATED
-    proof = Proof(id=ctx.random.new_id("prf"), tenant_id=request.tenant_id, request_id=request.id,
-                  method=method, channel=METHOD_CHANNEL[method], strength=METHOD_STRENGTH[method],
-                  status=ProofStatus.SUCCEEDED, created_at=now, expires_at=request.expires_at,
-                  completed_at=now, attested_by=actor.id,
-                  challenge={"session": "authenticated self-service portal session"})
+    proof = Proof(
+        id=ctx.random.new_id("prf"),
+        tenant_id=request.tenant_id,
+        request_id=request.id,
+        method=method,
+        channel=METHOD_CHANNEL[method],
+        strength=METHOD_STRENGTH[method],
+        status=ProofStatus.SUCCEEDED,
+        created_at=now,
+        expires_at=request.expires_at,
+        completed_at=now,
+        attested_by=actor.id,
+        challenge={"session": "authenticated self-service portal session"},
+    )
     uow.proofs.add(proof)
-    emit(ctx, uow, type=EventType.PROOF_SUCCEEDED, actor=actor, tenant_id=request.tenant_id,
-         request_id=request.id, person_id=request.person_id, proof_id=proof.id, method=method.value)
+    emit(
+        ctx,
+        uow,
+        type=EventType.PROOF_SUCCEEDED,
+        actor=actor,
+        tenant_id=request.tenant_id,
+        request_id=request.id,
+        person_id=request.person_id,
+        proof_id=proof.id,
+        method=method.value,
+    )
 
 
 def settle(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, actor: Actor) -> ActionRequest:
@@ -154,58 +210,100 @@ def settle(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, actor: A
     recorded = decision.to_dict()
     moved = request.moved(target, at=now, decision=recorded)
     uow.requests.update(moved)
-    emit(ctx, uow, type=EventType.REQUEST_DECIDED, actor=actor, tenant_id=request.tenant_id,
-         request_id=request.id, person_id=request.person_id, decision=recorded)
+    emit(
+        ctx,
+        uow,
+        type=EventType.REQUEST_DECIDED,
+        actor=actor,
+        tenant_id=request.tenant_id,
+        request_id=request.id,
+        person_id=request.person_id,
+        decision=recorded,
+    )
     if target != request.state:
-        emit(ctx, uow, type=EventType.REQUEST_STATE_CHANGED, actor=actor, tenant_id=request.tenant_id,
-             request_id=request.id, person_id=request.person_id, **{"from": request.state.value},
-             to=target.value)
+        emit(
+            ctx,
+            uow,
+            type=EventType.REQUEST_STATE_CHANGED,
+            actor=actor,
+            tenant_id=request.tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            **{"from": request.state.value},
+            to=target.value,
+        )
     return moved
 
 
-def live_request(ctx: AppContext, uow: UnitOfWork, *, tenant_id: str, request_id: str,
-                 actor: Actor) -> ActionRequest:
+def live_request(
+    ctx: AppContext, uow: UnitOfWork, *, tenant_id: str, request_id: str, actor: Actor
+) -> ActionRequest:
     """Load a request that can still change; an overdue one is expired (and the expiry committed)."""
     request = load_request(uow, tenant_id=tenant_id, request_id=request_id)
     if request.terminal:
-        raise InvalidTransition(f"request {request.id} is {request.state.value}; it can no longer change",
-                                code=f"invalid_transition.{request.state.value}")
+        raise InvalidTransition(
+            f"request {request.id} is {request.state.value}; it can no longer change",
+            code=f"invalid_transition.{request.state.value}",
+        )
     if ctx.clock.now() >= request.expires_at and request.state != RequestState.EXECUTING:
         expired = request.moved(RequestState.EXPIRED, at=ctx.clock.now())
         uow.requests.update(expired)
-        emit(ctx, uow, type=EventType.REQUEST_STATE_CHANGED, actor=actor, tenant_id=tenant_id,
-             request_id=request.id, person_id=request.person_id, **{"from": request.state.value},
-             to=RequestState.EXPIRED.value, reason="request expired")
+        emit(
+            ctx,
+            uow,
+            type=EventType.REQUEST_STATE_CHANGED,
+            actor=actor,
+            tenant_id=tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            **{"from": request.state.value},
+            to=RequestState.EXPIRED.value,
+            reason="request expired",
+        )
         uow.commit()
-        raise InvalidTransition(f"request {request.id} expired at {request.expires_at.isoformat()}",
-                                code="invalid_transition.expired")
+        raise InvalidTransition(
+            f"request {request.id} expired at {request.expires_at.isoformat()}",
+            code="invalid_transition.expired",
+        )
     return request
 
 
-def get_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str
-                ) -> tuple[ActionRequest, Sequence[Proof]]:
+def get_request(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str
+) -> tuple[ActionRequest, Sequence[Proof]]:
     require_operator(actor, tenant_id=tenant_id)
     with ctx.reads() as uow:
         request = load_request(uow, tenant_id=tenant_id, request_id=request_id)
         return request, uow.proofs.list_for_request(tenant_id=tenant_id, request_id=request_id)
 
 
-def list_requests(ctx: AppContext, *, actor: Actor, tenant_id: str, where: RequestFilter
-                  ) -> Sequence[ActionRequest]:
+def list_requests(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, where: RequestFilter
+) -> Sequence[ActionRequest]:
     require_operator(actor, tenant_id=tenant_id)
     with ctx.reads() as uow:
         return uow.requests.list(tenant_id=tenant_id, where=where)
 
 
-def cancel_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str,
-                   reason: str) -> ActionRequest:
+def cancel_request(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str, reason: str
+) -> ActionRequest:
     require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
     with ctx.uow() as uow:
         request = live_request(ctx, uow, tenant_id=tenant_id, request_id=request_id, actor=actor)
         cancelled = request.moved(RequestState.CANCELLED, at=ctx.clock.now(), failure_reason=reason)
         uow.requests.update(cancelled)
-        emit(ctx, uow, type=EventType.REQUEST_STATE_CHANGED, actor=actor, tenant_id=tenant_id,
-             request_id=request.id, person_id=request.person_id, **{"from": request.state.value},
-             to=RequestState.CANCELLED.value, reason=reason)
+        emit(
+            ctx,
+            uow,
+            type=EventType.REQUEST_STATE_CHANGED,
+            actor=actor,
+            tenant_id=tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            **{"from": request.state.value},
+            to=RequestState.CANCELLED.value,
+            reason=reason,
+        )
         uow.commit()
     return cancelled

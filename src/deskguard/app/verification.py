@@ -38,10 +38,19 @@ from deskguard.domain.requests import (
     RequestState,
 )
 
-AGENT_STARTABLE = frozenset({ProofMethod.PUSH_NUMBER_MATCH, ProofMethod.TOTP, ProofMethod.CALLBACK_AUTOMATED,
-                             ProofMethod.CALLBACK_AGENT, ProofMethod.MANAGER_CONFIRMATION,
-                             ProofMethod.EXTERNAL_IDV})
-_COLLECTING = frozenset({RequestState.PENDING_VERIFICATION, RequestState.PENDING_APPROVAL, RequestState.READY})
+AGENT_STARTABLE = frozenset(
+    {
+        ProofMethod.PUSH_NUMBER_MATCH,
+        ProofMethod.TOTP,
+        ProofMethod.CALLBACK_AUTOMATED,
+        ProofMethod.CALLBACK_AGENT,
+        ProofMethod.MANAGER_CONFIRMATION,
+        ProofMethod.EXTERNAL_IDV,
+    }
+)
+_COLLECTING = frozenset(
+    {RequestState.PENDING_VERIFICATION, RequestState.PENDING_APPROVAL, RequestState.READY}
+)
 
 
 def _useful(request: ActionRequest, method: ProofMethod) -> None:
@@ -49,145 +58,248 @@ def _useful(request: ActionRequest, method: ProofMethod) -> None:
     decision = request.decision
     disallowed = decision.get("disallowed_proofs", {})
     if method.value in disallowed:
-        raise ProofRejected(f"{method.value} cannot count for this request: {disallowed[method.value]}",
-                            code="proof_rejected.disallowed")
+        raise ProofRejected(
+            f"{method.value} cannot count for this request: {disallowed[method.value]}",
+            code="proof_rejected.disallowed",
+        )
     if not any(method.value in s for s in decision.get("acceptable_proof_sets", [])):
-        raise ProofRejected(f"{method.value} is not part of any acceptable proof set for this request",
-                            code="proof_rejected.not_acceptable")
+        raise ProofRejected(
+            f"{method.value} is not part of any acceptable proof set for this request",
+            code="proof_rejected.not_acceptable",
+        )
 
 
-def start_proof(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str,
-                method: str) -> Proof:
+def start_proof(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str, method: str) -> Proof:
     require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
     try:
         chosen = ProofMethod(method)
     except ValueError:
-        raise ProofRejected(f"unknown proof method {method!r}", code="proof_rejected.unknown_method",
-                            field="method") from None
+        raise ProofRejected(
+            f"unknown proof method {method!r}", code="proof_rejected.unknown_method", field="method"
+        ) from None
     if chosen == ProofMethod.SELF_SERVICE_INITIATED:
-        raise ProofRejected("a self-service request is opened by the person from the portal, not started "
-                            "by an agent", code="proof_rejected.portal_only", field="method")
+        raise ProofRejected(
+            "a self-service request is opened by the person from the portal, not started by an agent",
+            code="proof_rejected.portal_only",
+            field="method",
+        )
     if chosen == ProofMethod.KNOWLEDGE:
-        raise ProofRejected("knowledge answers are recorded with record_knowledge and never count as proof",
-                            code="proof_rejected.knowledge", field="method")
+        raise ProofRejected(
+            "knowledge answers are recorded with record_knowledge and never count as proof",
+            code="proof_rejected.knowledge",
+            field="method",
+        )
     with ctx.uow() as uow:
         request = live_request(ctx, uow, tenant_id=tenant_id, request_id=request_id, actor=actor)
         if request.state not in _COLLECTING:
-            raise ProofRejected(f"request {request.id} is {request.state.value}; it collects no proofs now",
-                                code="proof_rejected.state")
+            raise ProofRejected(
+                f"request {request.id} is {request.state.value}; it collects no proofs now",
+                code="proof_rejected.state",
+            )
         _useful(request, chosen)
         person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
         assert person is not None
         proof, channel_ref = _challenge(ctx, uow, request=request, person=person, method=chosen)
         uow.proofs.add(proof, channel_ref=channel_ref)
-        emit(ctx, uow, type=EventType.PROOF_STARTED, actor=actor, tenant_id=tenant_id, request_id=request.id,
-             person_id=person.id, proof_id=proof.id, method=chosen.value, channel=proof.channel,
-             challenge=proof.challenge)
+        emit(
+            ctx,
+            uow,
+            type=EventType.PROOF_STARTED,
+            actor=actor,
+            tenant_id=tenant_id,
+            request_id=request.id,
+            person_id=person.id,
+            proof_id=proof.id,
+            method=chosen.value,
+            channel=proof.channel,
+            challenge=proof.challenge,
+        )
         uow.commit()
     return proof
 
 
-def _new_proof(ctx: AppContext, *, request: ActionRequest, method: ProofMethod, ttl_expires: datetime,
-               **fields: object) -> Proof:
-    return Proof(id=ctx.random.new_id("prf"), tenant_id=request.tenant_id, request_id=request.id,
-                 method=method, channel=METHOD_CHANNEL[method], strength=METHOD_STRENGTH[method],
-                 status=ProofStatus.PENDING, created_at=ctx.clock.now(), expires_at=ttl_expires,
-                 max_attempts=ctx.timeouts.proof_attempts, **fields)  # type: ignore[arg-type]
+def _new_proof(
+    ctx: AppContext, *, request: ActionRequest, method: ProofMethod, ttl_expires: datetime, **fields: object
+) -> Proof:
+    return Proof(
+        id=ctx.random.new_id("prf"),
+        tenant_id=request.tenant_id,
+        request_id=request.id,
+        method=method,
+        channel=METHOD_CHANNEL[method],
+        strength=METHOD_STRENGTH[method],
+        status=ProofStatus.PENDING,
+        created_at=ctx.clock.now(),
+        expires_at=ttl_expires,
+        max_attempts=ctx.timeouts.proof_attempts,
+        **fields,
+    )  # type: ignore[arg-type]
 
 
-def _challenge(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, person: Person,
-               method: ProofMethod) -> tuple[Proof, str]:
+def _challenge(
+    ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, person: Person, method: ProofMethod
+) -> tuple[Proof, str]:
     now, t = ctx.clock.now(), ctx.timeouts
     if method == ProofMethod.PUSH_NUMBER_MATCH:
         device = person.factor(FactorKind.PORTAL_PUSH)
         if device is None:
-            raise ProofRejected(f"{person.display_name} has no enrolled portal device for a push",
-                                code="proof_rejected.no_push_device")
+            raise ProofRejected(
+                f"{person.display_name} has no enrolled portal device for a push",
+                code="proof_rejected.no_push_device",
+            )
         number = 10 + ctx.random.randbelow(90)
-        proof = _new_proof(ctx, request=request, method=method, ttl_expires=now + t.push,
-                           challenge={"number_to_read_out": number, "device": device.label},
-                           secret_hash=ctx.secrets.mac(str(number), context=f"push:{request.id}"))
-        ctx.channels.push.notify(tenant_id=request.tenant_id, person_id=person.id,
-                                 device_factor_id=device.id, proof_id=proof.id)
+        proof = _new_proof(
+            ctx,
+            request=request,
+            method=method,
+            ttl_expires=now + t.push,
+            challenge={"number_to_read_out": number, "device": device.label},
+            secret_hash=ctx.secrets.mac(str(number), context=f"push:{request.id}"),
+        )
+        ctx.channels.push.notify(
+            tenant_id=request.tenant_id, person_id=person.id, device_factor_id=device.id, proof_id=proof.id
+        )
         return proof, ""
     if method == ProofMethod.TOTP:
         factor = person.factor(FactorKind.TOTP)
         if factor is None:
-            raise ProofRejected(f"{person.display_name} has no enrolled authenticator",
-                                code="proof_rejected.no_totp")
-        return _new_proof(ctx, request=request, method=method, ttl_expires=now + t.totp,
-                          challenge={"factor_id": factor.id, "factor": factor.label}), ""
+            raise ProofRejected(
+                f"{person.display_name} has no enrolled authenticator", code="proof_rejected.no_totp"
+            )
+        return _new_proof(
+            ctx,
+            request=request,
+            method=method,
+            ttl_expires=now + t.totp,
+            challenge={"factor_id": factor.id, "factor": factor.label},
+        ), ""
     if method in (ProofMethod.CALLBACK_AUTOMATED, ProofMethod.CALLBACK_AGENT):
         phone = person.registered_phone()
         if phone is None:
-            raise ProofRejected(f"{person.display_name} has no registered phone number",
-                                code="proof_rejected.no_phone")
-        challenge = {"registered_number": phone.number, "source": phone.source.value,
-                     "changed_at": phone.changed_at.isoformat()}
-        proof = _new_proof(ctx, request=request, method=method, ttl_expires=now + t.callback,
-                           challenge=challenge)
+            raise ProofRejected(
+                f"{person.display_name} has no registered phone number", code="proof_rejected.no_phone"
+            )
+        challenge = {
+            "registered_number": phone.number,
+            "source": phone.source.value,
+            "changed_at": phone.changed_at.isoformat(),
+        }
+        proof = _new_proof(
+            ctx, request=request, method=method, ttl_expires=now + t.callback, challenge=challenge
+        )
         if method == ProofMethod.CALLBACK_AGENT:
             return proof, ""
         call_id = ctx.channels.telephony.place_verification_call(
-            tenant_id=request.tenant_id, to_number=phone.number, reference=proof.id,
-            spoken_code=str(10 + ctx.random.randbelow(90)))
+            tenant_id=request.tenant_id,
+            to_number=phone.number,
+            reference=proof.id,
+            spoken_code=str(10 + ctx.random.randbelow(90)),
+        )
         return replace(proof, challenge={**challenge, "call_id": call_id}), f"call:{call_id}"
     if method == ProofMethod.MANAGER_CONFIRMATION:
-        manager = (uow.persons.get(tenant_id=request.tenant_id, person_id=person.manager_id)
-                   if person.manager_id else None)
+        manager = (
+            uow.persons.get(tenant_id=request.tenant_id, person_id=person.manager_id)
+            if person.manager_id
+            else None
+        )
         if manager is None:
-            raise ProofRejected(f"the directory names no manager for {person.display_name}",
-                                code="proof_rejected.no_manager")
-        return _new_proof(ctx, request=request, method=method, ttl_expires=now + t.manager,
-                          challenge={"manager_id": manager.id, "manager": manager.display_name}), ""
+            raise ProofRejected(
+                f"the directory names no manager for {person.display_name}", code="proof_rejected.no_manager"
+            )
+        return _new_proof(
+            ctx,
+            request=request,
+            method=method,
+            ttl_expires=now + t.manager,
+            challenge={"manager_id": manager.id, "manager": manager.display_name},
+        ), ""
     session = ctx.channels.idv.start(tenant_id=request.tenant_id, person=person, reference=request.id)
-    return (_new_proof(ctx, request=request, method=method, ttl_expires=now + t.idv,
-                       challenge={"session_id": session}), f"idv:{session}")
+    return (
+        _new_proof(
+            ctx, request=request, method=method, ttl_expires=now + t.idv, challenge={"session_id": session}
+        ),
+        f"idv:{session}",
+    )
 
 
 # --- completion ----------------------------------------------------------------------------------
-def _pending(ctx: AppContext, uow: UnitOfWork, *, tenant_id: str, proof_id: str,
-             method: ProofMethod | tuple[ProofMethod, ...]) -> Proof:
+def _pending(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    *,
+    tenant_id: str,
+    proof_id: str,
+    method: ProofMethod | tuple[ProofMethod, ...],
+) -> Proof:
     proof = uow.proofs.get(tenant_id=tenant_id, proof_id=proof_id)
     methods = method if isinstance(method, tuple) else (method,)
     if proof is None or proof.method not in methods:
         raise NotFound(f"proof {proof_id} not found", code="not_found.proof")
     if proof.status != ProofStatus.PENDING:
-        raise ProofRejected(f"proof {proof.id} is {proof.status.value}; it cannot be answered again",
-                            code=f"proof_rejected.{proof.status.value}")
+        raise ProofRejected(
+            f"proof {proof.id} is {proof.status.value}; it cannot be answered again",
+            code=f"proof_rejected.{proof.status.value}",
+        )
     if ctx.clock.now() >= proof.expires_at:
         uow.proofs.update(replace(proof, status=ProofStatus.EXPIRED, failure_reason="expired"))
         uow.commit()
-        raise ProofRejected(f"proof {proof.id} expired at {proof.expires_at.isoformat()}",
-                            code="proof_rejected.expired")
+        raise ProofRejected(
+            f"proof {proof.id} expired at {proof.expires_at.isoformat()}", code="proof_rejected.expired"
+        )
     return proof
 
 
-def _finish(ctx: AppContext, uow: UnitOfWork, *, proof: Proof, actor: Actor, ok: bool, reason: str = "",
-            final: bool = False) -> Proof:
+def _finish(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    *,
+    proof: Proof,
+    actor: Actor,
+    ok: bool,
+    reason: str = "",
+    final: bool = False,
+) -> Proof:
     """Record an attempt. Success re-decides the request; a failure counts toward the lock."""
     now = ctx.clock.now()
     attempts = proof.attempts + 1
     if ok:
-        done = replace(proof, status=ProofStatus.SUCCEEDED, attempts=attempts, completed_at=now,
-                       attested_by=actor.id)
+        done = replace(
+            proof, status=ProofStatus.SUCCEEDED, attempts=attempts, completed_at=now, attested_by=actor.id
+        )
     else:
         locked = final or attempts >= proof.max_attempts
         status = (ProofStatus.FAILED if final else ProofStatus.LOCKED) if locked else ProofStatus.PENDING
-        done = replace(proof, status=status, attempts=attempts, failure_reason=reason,
-                       completed_at=now if locked else None)
+        done = replace(
+            proof,
+            status=status,
+            attempts=attempts,
+            failure_reason=reason,
+            completed_at=now if locked else None,
+        )
     uow.proofs.update(done)
-    emit(ctx, uow, type=EventType.PROOF_SUCCEEDED if ok else EventType.PROOF_FAILED, actor=actor,
-         tenant_id=proof.tenant_id, request_id=proof.request_id, proof_id=proof.id, method=proof.method.value,
-         attempts=attempts, status=done.status.value, reason=reason)
+    emit(
+        ctx,
+        uow,
+        type=EventType.PROOF_SUCCEEDED if ok else EventType.PROOF_FAILED,
+        actor=actor,
+        tenant_id=proof.tenant_id,
+        request_id=proof.request_id,
+        proof_id=proof.id,
+        method=proof.method.value,
+        attempts=attempts,
+        status=done.status.value,
+        reason=reason,
+    )
     request = live_request(ctx, uow, tenant_id=proof.tenant_id, request_id=proof.request_id, actor=actor)
     if ok:
         settle(ctx, uow, request=request, actor=actor)
     uow.commit()
     if not ok:
-        raise ProofRejected(f"{reason} ({attempts}/{proof.max_attempts} attempts; proof {done.status.value})",
-                            code=f"proof_rejected.{done.status.value}",
-                            details={"attempts": attempts, "status": done.status.value})
+        raise ProofRejected(
+            f"{reason} ({attempts}/{proof.max_attempts} attempts; proof {done.status.value})",
+            code=f"proof_rejected.{done.status.value}",
+            details={"attempts": attempts, "status": done.status.value},
+        )
     return done
 
 
@@ -198,8 +310,9 @@ def submit_totp(ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str,
         factor_id = str(proof.challenge["factor_id"])
         sealed = uow.persons.get_totp_seed(tenant_id=tenant_id, factor_id=factor_id)
         if sealed is None:
-            return _finish(ctx, uow, proof=proof, actor=actor, ok=False, reason="no seed for this factor",
-                           final=True)
+            return _finish(
+                ctx, uow, proof=proof, actor=actor, ok=False, reason="no seed for this factor", final=True
+            )
         seed = ctx.secrets.open(sealed, context=f"totp:{tenant_id}:{factor_id}")
         step = match_totp(seed, code.strip(), unix_time=ctx.clock.now().timestamp())
         if step is None:
@@ -209,18 +322,28 @@ def submit_totp(ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str,
         return _finish(ctx, uow, proof=proof, actor=actor, ok=True)
 
 
-def respond_push(ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str, approve: bool,
-                 number: int | None) -> Proof:
+def respond_push(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str, approve: bool, number: int | None
+) -> Proof:
     """The person answers a push in their portal session: approve with the number, or deny."""
     require_person(actor, tenant_id=tenant_id)
     with ctx.uow() as uow:
-        proof = _pending(ctx, uow, tenant_id=tenant_id, proof_id=proof_id, method=ProofMethod.PUSH_NUMBER_MATCH)
+        proof = _pending(
+            ctx, uow, tenant_id=tenant_id, proof_id=proof_id, method=ProofMethod.PUSH_NUMBER_MATCH
+        )
         request = live_request(ctx, uow, tenant_id=tenant_id, request_id=proof.request_id, actor=actor)
         if request.person_id != actor.id:
             raise NotFound(f"proof {proof_id} not found", code="not_found.proof")
         if not approve:
-            return _finish(ctx, uow, proof=proof, actor=actor, ok=False, final=True,
-                           reason="the person denied the push: they did not ask for this")
+            return _finish(
+                ctx,
+                uow,
+                proof=proof,
+                actor=actor,
+                ok=False,
+                final=True,
+                reason="the person denied the push: they did not ask for this",
+            )
         expected = proof.secret_hash
         given = ctx.secrets.mac(str(number), context=f"push:{request.id}")
         if not hmac.compare_digest(expected, given):
@@ -228,68 +351,118 @@ def respond_push(ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str
         return _finish(ctx, uow, proof=proof, actor=actor, ok=True)
 
 
+def _channel_outcome(
+    ctx: AppContext, *, ref: str, method: ProofMethod, ok: bool, failure: str, missing: NotFound
+) -> Proof:
+    """A provider reports the outcome of a proof it ran (a call, an identity check)."""
+    with ctx.uow() as uow:
+        found = uow.proofs.find_by_channel_ref(ref)
+        if found is None:
+            raise missing
+        proof = _pending(ctx, uow, tenant_id=found.tenant_id, proof_id=found.id, method=method)
+        return _finish(ctx, uow, proof=proof, actor=SYSTEM, ok=ok, final=not ok, reason="" if ok else failure)
+
+
 def callback_result(ctx: AppContext, *, call_id: str, confirmed: bool) -> Proof:
     """The telephony provider reports the keypad answer of an automated call-back."""
-    with ctx.uow() as uow:
-        found = uow.proofs.find_by_channel_ref(f"call:{call_id}")
-        if found is None:
-            raise NotFound(f"call {call_id} not found", code="not_found.call")
-        proof = _pending(ctx, uow, tenant_id=found.tenant_id, proof_id=found.id,
-                         method=ProofMethod.CALLBACK_AUTOMATED)
-        return _finish(ctx, uow, proof=proof, actor=SYSTEM, ok=confirmed, final=not confirmed,
-                       reason="" if confirmed else "the person did not confirm on the registered phone")
+    return _channel_outcome(
+        ctx,
+        ref=f"call:{call_id}",
+        method=ProofMethod.CALLBACK_AUTOMATED,
+        ok=confirmed,
+        failure="the person did not confirm on the registered phone",
+        missing=NotFound(f"call {call_id} not found", code="not_found.call"),
+    )
 
 
-def attest_callback(ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str, reached: bool,
-                    note: str = "") -> Proof:
+def attest_callback(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str, reached: bool, note: str = ""
+) -> Proof:
     """The agent dialled the registered number shown and attests whether the person confirmed."""
     require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
     with ctx.uow() as uow:
         proof = _pending(ctx, uow, tenant_id=tenant_id, proof_id=proof_id, method=ProofMethod.CALLBACK_AGENT)
-        return _finish(ctx, uow, proof=replace(proof, challenge={**proof.challenge, "note": note[:500]}),
-                       actor=actor, ok=reached, final=not reached,
-                       reason="" if reached else "the person was not reached on the registered number")
+        return _finish(
+            ctx,
+            uow,
+            proof=replace(proof, challenge={**proof.challenge, "note": note[:500]}),
+            actor=actor,
+            ok=reached,
+            final=not reached,
+            reason="" if reached else "the person was not reached on the registered number",
+        )
 
 
-def confirm_as_manager(ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str,
-                       confirm: bool) -> Proof:
+def confirm_as_manager(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str, confirm: bool
+) -> Proof:
     require_person(actor, tenant_id=tenant_id)
     with ctx.uow() as uow:
-        proof = _pending(ctx, uow, tenant_id=tenant_id, proof_id=proof_id,
-                         method=ProofMethod.MANAGER_CONFIRMATION)
+        proof = _pending(
+            ctx, uow, tenant_id=tenant_id, proof_id=proof_id, method=ProofMethod.MANAGER_CONFIRMATION
+        )
         if proof.challenge.get("manager_id") != actor.id:
             raise NotFound(f"proof {proof_id} not found", code="not_found.proof")
-        return _finish(ctx, uow, proof=proof, actor=actor, ok=confirm, final=not confirm,
-                       reason="" if confirm else "the manager did not confirm")
+        return _finish(
+            ctx,
+            uow,
+            proof=proof,
+            actor=actor,
+            ok=confirm,
+            final=not confirm,
+            reason="" if confirm else "the manager did not confirm",
+        )
 
 
 def idv_result(ctx: AppContext, *, session_id: str, verified: bool) -> Proof:
-    with ctx.uow() as uow:
-        found = uow.proofs.find_by_channel_ref(f"idv:{session_id}")
-        if found is None:
-            raise NotFound(f"verification session {session_id} not found", code="not_found.idv_session")
-        proof = _pending(ctx, uow, tenant_id=found.tenant_id, proof_id=found.id,
-                         method=ProofMethod.EXTERNAL_IDV)
-        return _finish(ctx, uow, proof=proof, actor=SYSTEM, ok=verified, final=not verified,
-                       reason="" if verified else "external identity verification failed")
+    """The identity-verification service reports its verdict."""
+    return _channel_outcome(
+        ctx,
+        ref=f"idv:{session_id}",
+        method=ProofMethod.EXTERNAL_IDV,
+        ok=verified,
+        failure="external identity verification failed",
+        missing=NotFound(f"verification session {session_id} not found", code="not_found.idv_session"),
+    )
 
 
-def record_knowledge(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str, topic: str,
-                     matched: bool) -> Proof:
+def record_knowledge(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str, topic: str, matched: bool
+) -> Proof:
     """Keep, for the file, that the caller answered a knowledge question. It never counts: such
     answers are found by OSINT. The answer itself is not stored."""
     require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
     with ctx.uow() as uow:
         request = live_request(ctx, uow, tenant_id=tenant_id, request_id=request_id, actor=actor)
         now = ctx.clock.now()
-        proof = replace(_new_proof(ctx, request=request, method=ProofMethod.KNOWLEDGE, ttl_expires=now,
-                                   challenge={"topic": topic[:80], "note": "never counts as proof"}),
-                        status=ProofStatus.SUCCEEDED if matched else ProofStatus.FAILED,
-                        completed_at=now, attested_by=actor.id, attempts=1)
+        proof = replace(
+            _new_proof(
+                ctx,
+                request=request,
+                method=ProofMethod.KNOWLEDGE,
+                ttl_expires=now,
+                challenge={"topic": topic[:80], "note": "never counts as proof"},
+            ),
+            status=ProofStatus.SUCCEEDED if matched else ProofStatus.FAILED,
+            completed_at=now,
+            attested_by=actor.id,
+            attempts=1,
+        )
         uow.proofs.add(proof)
-        emit(ctx, uow, type=EventType.PROOF_RECORDED, actor=actor, tenant_id=tenant_id, request_id=request.id,
-             person_id=request.person_id, proof_id=proof.id, method=ProofMethod.KNOWLEDGE.value,
-             topic=topic[:80], matched=matched, counts=False)
+        emit(
+            ctx,
+            uow,
+            type=EventType.PROOF_RECORDED,
+            actor=actor,
+            tenant_id=tenant_id,
+            request_id=request.id,
+            person_id=request.person_id,
+            proof_id=proof.id,
+            method=ProofMethod.KNOWLEDGE.value,
+            topic=topic[:80],
+            matched=matched,
+            counts=False,
+        )
         settle(ctx, uow, request=request, actor=actor)
         uow.commit()
     return proof
@@ -300,5 +473,8 @@ def pending_for_person(ctx: AppContext, *, actor: Actor, tenant_id: str) -> list
     require_person(actor, tenant_id=tenant_id)
     now = ctx.clock.now()
     with ctx.reads() as uow:
-        return [p for p in uow.proofs.pending_for_person(tenant_id=tenant_id, person_id=actor.id)
-                if p.expires_at > now]
+        return [
+            p
+            for p in uow.proofs.pending_for_person(tenant_id=tenant_id, person_id=actor.id)
+            if p.expires_at > now
+        ]

@@ -53,27 +53,35 @@ def _runtime(settings: Settings, *, migrate: bool) -> Runtime:
 def _serve(runtime: Runtime, *, host: str, port: int) -> None:
     from deskguard.adapters.db.health import readiness
 
-    api = create_app(runtime.ctx, webhook_key=runtime.settings.webhook_key(),
-                     max_body_bytes=runtime.settings.max_body_bytes,
-                     readiness=lambda: readiness(runtime.engine))
+    api = create_app(
+        runtime.ctx,
+        webhook_key=runtime.settings.webhook_key(),
+        max_body_bytes=runtime.settings.max_body_bytes,
+        readiness=lambda: readiness(runtime.engine),
+    )
     uvicorn.run(api, host=host, port=port, log_level="info")
 
 
 @app.command()
-def serve(host: str = typer.Option(None, help="bind address (default DESKGUARD_HOST or 127.0.0.1)"),
-          port: int = typer.Option(None, help="port (default DESKGUARD_PORT or 8000)")) -> None:
+def serve(
+    host: str = typer.Option(None, help="bind address (default DESKGUARD_HOST or 127.0.0.1)"),
+    port: int = typer.Option(None, help="port (default DESKGUARD_PORT or 8000)"),
+) -> None:
     """Serve the API. The schema must be current: run `deskguard db upgrade` first."""
     settings = _settings()
     runtime = _runtime(settings, migrate=False)
-    console.print("[yellow]note:[/yellow] identity provider and channels are the in-memory fakes "
-                  "until real connectors are configured")
+    console.print(
+        "[yellow]note:[/yellow] identity provider and channels are the in-memory fakes "
+        "until real connectors are configured"
+    )
     _serve(runtime, host=host or settings.host, port=port or settings.port)
 
 
 @app.command()
-def demo(port: int = typer.Option(8000, help="port to serve on"),
-         seed_only: bool = typer.Option(False, "--seed-only", help="seed and write credentials, do not serve"),
-         ) -> None:
+def demo(
+    port: int = typer.Option(8000, help="port to serve on"),
+    seed_only: bool = typer.Option(False, "--seed-only", help="seed and write credentials, do not serve"),
+) -> None:
     """Create the embedded database, seed the demo MSP, write var/demo-credentials.json, then serve."""
     from deskguard.sim.demo import seed_demo
 

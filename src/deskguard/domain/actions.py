@@ -111,23 +111,45 @@ class ActionSpec:
 CATALOGUE: dict[ActionKind, ActionSpec] = {
     s.kind: s
     for s in (
-        ActionSpec(ActionKind.RESET_PASSWORD, RiskTier.HIGH, ResetPasswordParams,
-                   "Set a temporary password", produces_secret=True),
+        ActionSpec(
+            ActionKind.RESET_PASSWORD,
+            RiskTier.HIGH,
+            ResetPasswordParams,
+            "Set a temporary password",
+            produces_secret=True,
+        ),
         ActionSpec(ActionKind.UNLOCK_ACCOUNT, RiskTier.LOW, NoParams, "Unlock a locked account"),
-        ActionSpec(ActionKind.CHANGE_RECOVERY_EMAIL, RiskTier.HIGH, ChangeRecoveryEmailParams,
-                   "Change the recovery e-mail address"),
-        ActionSpec(ActionKind.CHANGE_PHONE, RiskTier.HIGH, ChangePhoneParams,
-                   "Change a registered phone number"),
+        ActionSpec(
+            ActionKind.CHANGE_RECOVERY_EMAIL,
+            RiskTier.HIGH,
+            ChangeRecoveryEmailParams,
+            "Change the recovery e-mail address",
+        ),
+        ActionSpec(
+            ActionKind.CHANGE_PHONE, RiskTier.HIGH, ChangePhoneParams, "Change a registered phone number"
+        ),
         ActionSpec(ActionKind.RESET_MFA, RiskTier.CRITICAL, NoParams, "Remove every MFA factor"),
-        ActionSpec(ActionKind.REMOVE_FACTOR, RiskTier.CRITICAL, RemoveFactorParams,
-                   "Remove one MFA factor"),
-        ActionSpec(ActionKind.ENROLL_FACTOR, RiskTier.CRITICAL, EnrollFactorParams,
-                   "Enrol a new trusted device or factor"),
-        ActionSpec(ActionKind.ISSUE_TEMPORARY_ACCESS_PASS, RiskTier.CRITICAL, TemporaryAccessPassParams,
-                   "Issue a temporary access pass", produces_secret=True),
+        ActionSpec(ActionKind.REMOVE_FACTOR, RiskTier.CRITICAL, RemoveFactorParams, "Remove one MFA factor"),
+        ActionSpec(
+            ActionKind.ENROLL_FACTOR,
+            RiskTier.CRITICAL,
+            EnrollFactorParams,
+            "Enrol a new trusted device or factor",
+        ),
+        ActionSpec(
+            ActionKind.ISSUE_TEMPORARY_ACCESS_PASS,
+            RiskTier.CRITICAL,
+            TemporaryAccessPassParams,
+            "Issue a temporary access pass",
+            produces_secret=True,
+        ),
         ActionSpec(ActionKind.REVOKE_SESSIONS, RiskTier.LOW, NoParams, "Sign the person out everywhere"),
-        ActionSpec(ActionKind.GRANT_PRIVILEGE, RiskTier.CRITICAL, GrantPrivilegeParams,
-                   "Add to a privileged group for a limited time"),
+        ActionSpec(
+            ActionKind.GRANT_PRIVILEGE,
+            RiskTier.CRITICAL,
+            GrantPrivilegeParams,
+            "Add to a privileged group for a limited time",
+        ),
     )
 }
 
@@ -137,8 +159,9 @@ def spec_for(kind: str) -> ActionSpec:
         return CATALOGUE[ActionKind(kind)]
     except ValueError:
         known = ", ".join(sorted(k.value for k in ActionKind))
-        raise NotFound(f"unknown action {kind!r}; known actions: {known}", code="unknown_action",
-                       field="kind") from None
+        raise NotFound(
+            f"unknown action {kind!r}; known actions: {known}", code="unknown_action", field="kind"
+        ) from None
 
 
 def validate_params(kind: ActionKind, raw: dict[str, Any] | None) -> dict[str, Any]:
@@ -149,7 +172,9 @@ def validate_params(kind: ActionKind, raw: dict[str, Any] | None) -> dict[str, A
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "params"
-        raise ValidationFailed(f"params.{loc}: {first['msg']}", field=f"params.{loc}",
-                               details={"errors": exc.errors(include_url=False, include_context=False)}
-                               ) from None
+        raise ValidationFailed(
+            f"params.{loc}: {first['msg']}",
+            field=f"params.{loc}",
+            details={"errors": exc.errors(include_url=False, include_context=False)},
+        ) from None
     return model.model_dump(mode="json")

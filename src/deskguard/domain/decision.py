@@ -43,8 +43,10 @@ FACTS: dict[str, tuple[type, str]] = {
     "context.local_hour": (int, "hour of day in the tenant's time zone, 0-23"),
     "context.weekday": (int, "day of week in the tenant's time zone, 0 Monday - 6 Sunday"),
     "context.failed_verifications_24h": (int, "failed proof attempts on this person in 24 h"),
-    "context.minutes_since_last_sensitive": (float, "minutes since the last executed action on this "
-                                             "person (1e9 if none)"),
+    "context.minutes_since_last_sensitive": (
+        float,
+        "minutes since the last executed action on this person (1e9 if none)",
+    ),
 }
 
 
@@ -119,8 +121,12 @@ class Decision:
             "missing_proof_sets": [[m.value for m in s] for s in self.missing_proof_sets],
             "proofs_satisfied": self.proofs_satisfied,
             "disallowed_proofs": dict(self.disallowed_proofs),
-            "approvals": {"required": self.approvals_required, "role": self.approval_role,
-                          "present": self.approvals_present, "missing": self.approvals_missing},
+            "approvals": {
+                "required": self.approvals_required,
+                "role": self.approval_role,
+                "present": self.approvals_present,
+                "missing": self.approvals_missing,
+            },
             "grant": {"required": self.requires_grant, "present": self.grant_present},
             "secret_to_agent_allowed": self.secret_to_agent_allowed,
             "blocking_reasons": [r.to_dict() for r in self.blocking_reasons],

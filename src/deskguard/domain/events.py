@@ -61,9 +61,16 @@ class Actor:
     workstation: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "id": self.id, "role": self.role, "provider_id": self.provider_id,
-                "provider_kind": self.provider_kind, "client_ip": self.client_ip,
-                "user_agent": self.user_agent, "workstation": self.workstation}
+        return {
+            "kind": self.kind.value,
+            "id": self.id,
+            "role": self.role,
+            "provider_id": self.provider_id,
+            "provider_kind": self.provider_kind,
+            "client_ip": self.client_ip,
+            "user_agent": self.user_agent,
+            "workstation": self.workstation,
+        }
 
 
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="deskguard", role="system")
@@ -84,11 +91,16 @@ class DomainEvent:
 
     def envelope(self) -> dict[str, Any]:
         return {
-            "schema": "deskguard.event", "version": SCHEMA_VERSION, "id": self.id,
-            "type": self.type.value, "tenant_id": self.tenant_id,
-            "occurred_at": self.occurred_at.isoformat(), "actor": self.actor.to_dict(),
+            "schema": "deskguard.event",
+            "version": SCHEMA_VERSION,
+            "id": self.id,
+            "type": self.type.value,
+            "tenant_id": self.tenant_id,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor.to_dict(),
             "subject": {"request_id": self.request_id, "person_id": self.person_id},
-            "correlation_id": self.correlation_id, "data": self.data,
+            "correlation_id": self.correlation_id,
+            "data": self.data,
         }
 
 

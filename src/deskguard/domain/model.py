@@ -119,8 +119,12 @@ class Person:
         """The number a call-back goes to: the most trusted source, then the oldest change."""
         if not self.phones:
             return None
-        trust = {PhoneSource.HR: 0, PhoneSource.DIRECTORY: 1, PhoneSource.SELF_SERVICE: 2,
-                 PhoneSource.HELPDESK: 3}
+        trust = {
+            PhoneSource.HR: 0,
+            PhoneSource.DIRECTORY: 1,
+            PhoneSource.SELF_SERVICE: 2,
+            PhoneSource.HELPDESK: 3,
+        }
         return min(self.phones, key=lambda p: (trust[p.source], p.changed_at))
 
     def phone_last_changed(self) -> datetime | None:

@@ -19,7 +19,7 @@ def hotp(secret: bytes, counter: int, *, digits: int = 6, algorithm: str = "sha1
         raise ValueError("HOTP counter must be non-negative")
     mac = hmac.new(secret, struct.pack(">Q", counter), _DIGESTS[algorithm]).digest()
     offset = mac[-1] & 0x0F
-    code = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    code = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
     return str(code % 10**digits).zfill(digits)
 
 
@@ -29,13 +29,22 @@ def time_step(unix_time: float, *, period: int = 30, t0: int = 0) -> int:
     return int((unix_time - t0) // period)
 
 
-def totp(secret: bytes, unix_time: float, *, digits: int = 6, period: int = 30,
-         algorithm: str = "sha1") -> str:
+def totp(
+    secret: bytes, unix_time: float, *, digits: int = 6, period: int = 30, algorithm: str = "sha1"
+) -> str:
     return hotp(secret, time_step(unix_time, period=period), digits=digits, algorithm=algorithm)
 
 
-def match_totp(secret: bytes, code: str, *, unix_time: float, window: int = 1, digits: int = 6,
-               period: int = 30, algorithm: str = "sha1") -> int | None:
+def match_totp(
+    secret: bytes,
+    code: str,
+    *,
+    unix_time: float,
+    window: int = 1,
+    digits: int = 6,
+    period: int = 30,
+    algorithm: str = "sha1",
+) -> int | None:
     """The time step ``code`` is valid for, within ±``window`` steps of ``unix_time``, or None.
 
     Every candidate is compared (no early exit) so timing does not reveal which step matched.
@@ -58,5 +67,7 @@ def b32_secret(raw: bytes) -> str:
 def provisioning_uri(*, secret: bytes, account: str, issuer: str) -> str:
     from urllib.parse import quote
 
-    return (f"otpauth://totp/{quote(issuer)}:{quote(account)}?secret={b32_secret(secret)}"
-            f"&issuer={quote(issuer)}&algorithm=SHA1&digits=6&period=30")
+    return (
+        f"otpauth://totp/{quote(issuer)}:{quote(account)}?secret={b32_secret(secret)}"
+        f"&issuer={quote(issuer)}&algorithm=SHA1&digits=6&period=30"
+    )

@@ -68,8 +68,15 @@ class IdentityProvider(Protocol):
 
     name: str
 
-    def execute(self, *, tenant_id: str, person: Person, kind: ActionKind, params: dict[str, Any],
-                idempotency_key: str) -> ExecutionResult: ...
+    def execute(
+        self,
+        *,
+        tenant_id: str,
+        person: Person,
+        kind: ActionKind,
+        params: dict[str, Any],
+        idempotency_key: str,
+    ) -> ExecutionResult: ...
 
     def health(self) -> Health: ...
 
@@ -80,8 +87,9 @@ class Telephony(Protocol):
     The outcome arrives later (a provider webhook) and is handed to ``app.verification``.
     """
 
-    def place_verification_call(self, *, tenant_id: str, to_number: str, reference: str,
-                                spoken_code: str) -> str:
+    def place_verification_call(
+        self, *, tenant_id: str, to_number: str, reference: str, spoken_code: str
+    ) -> str:
         """Returns the provider's call id."""
         ...
 
@@ -101,8 +109,7 @@ class IdentityVerification(Protocol):
 
 
 class Notifier(Protocol):
-    def deliver_secret(self, *, tenant_id: str, person: Person, channel: str, kind: str,
-                       secret: str) -> str:
+    def deliver_secret(self, *, tenant_id: str, person: Person, channel: str, kind: str, secret: str) -> str:
         """Send a produced secret to the person's verified channel; returns a delivery reference."""
         ...
 
@@ -244,8 +251,9 @@ class GrantRepository(Protocol):
 class OutboxRepository(Protocol):
     def add(self, event: DomainEvent) -> None: ...
 
-    def list(self, *, tenant_id: str | None = None, after_seq: int = 0,
-             limit: int = 1000) -> Sequence[DomainEvent]: ...
+    def list(
+        self, *, tenant_id: str | None = None, after_seq: int = 0, limit: int = 1000
+    ) -> Sequence[DomainEvent]: ...
 
 
 class TotpStateRepository(Protocol):
@@ -270,8 +278,16 @@ class DecisionSnapshot:
 
 
 class DecisionReads(Protocol):
-    def snapshot(self, *, tenant_id: str, person_id: str, operator_id: str | None, kind: ActionKind,
-                 now: datetime, failed_since: datetime) -> DecisionSnapshot | None:
+    def snapshot(
+        self,
+        *,
+        tenant_id: str,
+        person_id: str,
+        operator_id: str | None,
+        kind: ActionKind,
+        now: datetime,
+        failed_since: datetime,
+    ) -> DecisionSnapshot | None:
         """None when the tenant or the person (in that tenant) does not exist."""
         ...
 

@@ -32,18 +32,28 @@ class RequestState(StrEnum):
     FAILED = "failed"
 
 
-TERMINAL = frozenset({RequestState.EXECUTED, RequestState.DENIED, RequestState.EXPIRED,
-                      RequestState.CANCELLED, RequestState.FAILED})
+TERMINAL = frozenset(
+    {
+        RequestState.EXECUTED,
+        RequestState.DENIED,
+        RequestState.EXPIRED,
+        RequestState.CANCELLED,
+        RequestState.FAILED,
+    }
+)
 
 _S = RequestState
 TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
     _S.DRAFT: frozenset({_S.PENDING_VERIFICATION, _S.PENDING_APPROVAL, _S.READY, _S.DENIED, _S.CANCELLED}),
-    _S.PENDING_VERIFICATION: frozenset({_S.PENDING_VERIFICATION, _S.PENDING_APPROVAL, _S.READY, _S.DENIED,
-                                        _S.EXPIRED, _S.CANCELLED}),
-    _S.PENDING_APPROVAL: frozenset({_S.PENDING_VERIFICATION, _S.PENDING_APPROVAL, _S.READY, _S.DENIED,
-                                    _S.EXPIRED, _S.CANCELLED}),
-    _S.READY: frozenset({_S.PENDING_VERIFICATION, _S.PENDING_APPROVAL, _S.EXECUTING, _S.DENIED,
-                         _S.EXPIRED, _S.CANCELLED}),
+    _S.PENDING_VERIFICATION: frozenset(
+        {_S.PENDING_VERIFICATION, _S.PENDING_APPROVAL, _S.READY, _S.DENIED, _S.EXPIRED, _S.CANCELLED}
+    ),
+    _S.PENDING_APPROVAL: frozenset(
+        {_S.PENDING_VERIFICATION, _S.PENDING_APPROVAL, _S.READY, _S.DENIED, _S.EXPIRED, _S.CANCELLED}
+    ),
+    _S.READY: frozenset(
+        {_S.PENDING_VERIFICATION, _S.PENDING_APPROVAL, _S.EXECUTING, _S.DENIED, _S.EXPIRED, _S.CANCELLED}
+    ),
     # A connector timeout hands the request back to READY: same idempotency key on the next try.
     _S.EXECUTING: frozenset({_S.EXECUTED, _S.FAILED, _S.READY}),
     **{s: frozenset() for s in TERMINAL},
@@ -52,9 +62,11 @@ TRANSITIONS: dict[RequestState, frozenset[RequestState]] = {
 
 def check_transition(current: RequestState, target: RequestState) -> None:
     if target not in TRANSITIONS[current]:
-        raise InvalidTransition(f"a request cannot go from {current.value} to {target.value}",
-                                code=f"invalid_transition.{current.value}_to_{target.value}",
-                                details={"from": current.value, "to": target.value})
+        raise InvalidTransition(
+            f"a request cannot go from {current.value} to {target.value}",
+            code=f"invalid_transition.{current.value}_to_{target.value}",
+            details={"from": current.value, "to": target.value},
+        )
 
 
 class ProofMethod(StrEnum):
@@ -111,12 +123,16 @@ class RequestOrigin(StrEnum):
     SELF_SERVICE = "self_service"
 
 
-def params_hash(*, tenant_id: str, kind: ActionKind, person_id: str, params: dict[str, Any],
-                ticket_id: str | None) -> str:
+def params_hash(
+    *, tenant_id: str, kind: ActionKind, person_id: str, params: dict[str, Any], ticket_id: str | None
+) -> str:
     """SHA-256 over the canonical JSON of exactly what would be executed."""
-    canonical = json.dumps({"tenant": tenant_id, "kind": kind.value, "person": person_id,
-                            "params": params, "ticket": ticket_id},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        {"tenant": tenant_id, "kind": kind.value, "person": person_id, "params": params, "ticket": ticket_id},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -196,8 +212,11 @@ class Approval:
     expires_at: datetime
 
     def valid_for(self, request: ActionRequest, *, now: datetime) -> bool:
-        return (self.verdict == ApprovalVerdict.APPROVE and self.params_hash == request.params_hash
-                and now < self.expires_at)
+        return (
+            self.verdict == ApprovalVerdict.APPROVE
+            and self.params_hash == request.params_hash
+            and now < self.expires_at
+        )
 
 
 class GrantState(StrEnum):
@@ -227,5 +246,9 @@ class Grant:
     uses: int = 0
 
     def live_for(self, kind: ActionKind, *, now: datetime) -> bool:
-        return (self.state == GrantState.ACTIVE and kind in self.action_kinds
-                and self.expires_at is not None and now < self.expires_at)
+        return (
+            self.state == GrantState.ACTIVE
+            and kind in self.action_kinds
+            and self.expires_at is not None
+            and now < self.expires_at
+        )

@@ -35,10 +35,28 @@ from deskguard.policy.loader import CompiledAction, CompiledPolicy
 
 _KNOWLEDGE = frozenset({ProofMethod.KNOWLEDGE})
 _NOT_HERE = "does not apply to this action"
-_DECISION_ORDER = ("action", "tier", "allowed", "blocked", "acceptable_proof_sets", "missing_proof_sets",
-                   "proofs_satisfied", "disallowed_proofs", "approvals_required", "approval_role",
-                   "approvals_present", "requires_grant", "grant_present", "secret_to_agent_allowed",
-                   "blocking_reasons", "step_ups", "trace", "policy", "policy_digest", "notes")
+_DECISION_ORDER = (
+    "action",
+    "tier",
+    "allowed",
+    "blocked",
+    "acceptable_proof_sets",
+    "missing_proof_sets",
+    "proofs_satisfied",
+    "disallowed_proofs",
+    "approvals_required",
+    "approval_role",
+    "approvals_present",
+    "requires_grant",
+    "grant_present",
+    "secret_to_agent_allowed",
+    "blocking_reasons",
+    "step_ups",
+    "trace",
+    "policy",
+    "policy_digest",
+    "notes",
+)
 if tuple(f.name for f in fields(Decision)) != _DECISION_ORDER:  # evaluate() builds it positionally
     raise ImportError("deskguard.domain.decision.Decision changed its fields; update policy.evaluator")
 

@@ -31,11 +31,26 @@ from deskguard.policy.conditions import ConditionError, ConditionSet, Template, 
 
 _Path = tuple[str | int, ...]
 # fields whose enum errors are about proof methods (every other enum is an action kind)
-_PROOF_FIELDS = frozenset({"proofs", "disallow_proofs", "require_any_of", "missing_includes",
-                           "acceptable_includes", "disallowed_includes", "acceptable_all_contain_any_of"})
+_PROOF_FIELDS = frozenset(
+    {
+        "proofs",
+        "disallow_proofs",
+        "require_any_of",
+        "missing_includes",
+        "acceptable_includes",
+        "disallowed_includes",
+        "acceptable_all_contain_any_of",
+    }
+)
 # every key the schema knows, for "did you mean" on an unknown one
-_ALL_KEYS = sorted({name for cls in vars(m).values() if isinstance(cls, type) and issubclass(cls, BaseModel)
-                    for name in cls.model_fields})
+_ALL_KEYS = sorted(
+    {
+        name
+        for cls in vars(m).values()
+        if isinstance(cls, type) and issubclass(cls, BaseModel)
+        for name in cls.model_fields
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

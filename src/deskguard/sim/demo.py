@@ -29,35 +29,135 @@ from deskguard.domain.model import (
 from deskguard.domain.otp import b32_secret
 from deskguard.domain.ports import UnitOfWork
 
-FIRST = ["Claire", "Jean", "Amélie", "Lucas", "Sofia", "Hugo", "Inès", "Noah", "Emma", "Louis", "Chloé",
-         "Gabriel", "Léa", "Arthur", "Manon", "Jules", "Camille", "Adam", "Sarah", "Paul", "Nina", "Tom",
-         "Alice", "Victor", "Zoé", "Raphaël", "Julia", "Ethan", "Maya", "Oscar"]
-LAST = ["Dubois", "Martin", "Bernard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent", "Lefebvre",
-        "Michel", "Garcia", "Roux", "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau"]
+FIRST = [
+    "Claire",
+    "Jean",
+    "Amélie",
+    "Lucas",
+    "Sofia",
+    "Hugo",
+    "Inès",
+    "Noah",
+    "Emma",
+    "Louis",
+    "Chloé",
+    "Gabriel",
+    "Léa",
+    "Arthur",
+    "Manon",
+    "Jules",
+    "Camille",
+    "Adam",
+    "Sarah",
+    "Paul",
+    "Nina",
+    "Tom",
+    "Alice",
+    "Victor",
+    "Zoé",
+    "Raphaël",
+    "Julia",
+    "Ethan",
+    "Maya",
+    "Oscar",
+]
+LAST = [
+    "Dubois",
+    "Martin",
+    "Bernard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "Roux",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+]
 DEPARTMENTS = ["Finance", "Sales", "Engineering", "HR", "Operations", "Legal", "IT"]
 
-TENANTS = (Tenant(id="tnt_acme", slug="acme", name="Acme Industries", timezone="Europe/Paris"),
-           Tenant(id="tnt_globex", slug="globex", name="Globex Corporation", timezone="America/New_York"))
-PROVIDERS = (Provider(id="prv_internal", name="Internal service desk", kind=ProviderKind.INTERNAL),
-             Provider(id="prv_outsourced", name="FarShore Support Ltd", kind=ProviderKind.OUTSOURCED))
+TENANTS = (
+    Tenant(id="tnt_acme", slug="acme", name="Acme Industries", timezone="Europe/Paris"),
+    Tenant(id="tnt_globex", slug="globex", name="Globex Corporation", timezone="America/New_York"),
+)
+PROVIDERS = (
+    Provider(id="prv_internal", name="Internal service desk", kind=ProviderKind.INTERNAL),
+    Provider(id="prv_outsourced", name="FarShore Support Ltd", kind=ProviderKind.OUTSOURCED),
+)
 BOTH = frozenset(t.id for t in TENANTS)
 OPERATORS = (
-    Operator(id="op_alice", username="alice.agent@desk.example", display_name="Alice (agent)",
-             role=OperatorRole.AGENT, provider_id="prv_internal", tenant_ids=BOTH, workstation="DESK-PAR-014"),
-    Operator(id="op_bruno", username="bruno.supervisor@desk.example", display_name="Bruno (supervisor)",
-             role=OperatorRole.SUPERVISOR, provider_id="prv_internal", tenant_ids=BOTH,
-             workstation="DESK-PAR-002"),
-    Operator(id="op_oscar", username="oscar@farshore.example", display_name="Oscar (outsourced agent)",
-             role=OperatorRole.AGENT, provider_id="prv_outsourced", tenant_ids=BOTH, workstation="FS-MNL-221"),
-    Operator(id="op_olga", username="olga@farshore.example", display_name="Olga (outsourced supervisor)",
-             role=OperatorRole.SUPERVISOR, provider_id="prv_outsourced", tenant_ids=frozenset({"tnt_globex"}),
-             workstation="FS-MNL-200"),
-    Operator(id="op_anna", username="anna.analyst@desk.example", display_name="Anna (SOC analyst)",
-             role=OperatorRole.ANALYST, provider_id="prv_internal", tenant_ids=BOTH, workstation="SOC-07"),
-    Operator(id="op_adrien", username="adrien.admin@desk.example", display_name="Adrien (admin)",
-             role=OperatorRole.ADMIN, provider_id="prv_internal", tenant_ids=BOTH, workstation="SEC-01"),
-    Operator(id="op_aude", username="aude.auditor@audit.example", display_name="Aude (auditor)",
-             role=OperatorRole.AUDITOR, provider_id="prv_internal", tenant_ids=BOTH, workstation="AUD-01"),
+    Operator(
+        id="op_alice",
+        username="alice.agent@desk.example",
+        display_name="Alice (agent)",
+        role=OperatorRole.AGENT,
+        provider_id="prv_internal",
+        tenant_ids=BOTH,
+        workstation="DESK-PAR-014",
+    ),
+    Operator(
+        id="op_bruno",
+        username="bruno.supervisor@desk.example",
+        display_name="Bruno (supervisor)",
+        role=OperatorRole.SUPERVISOR,
+        provider_id="prv_internal",
+        tenant_ids=BOTH,
+        workstation="DESK-PAR-002",
+    ),
+    Operator(
+        id="op_oscar",
+        username="oscar@farshore.example",
+        display_name="Oscar (outsourced agent)",
+        role=OperatorRole.AGENT,
+        provider_id="prv_outsourced",
+        tenant_ids=BOTH,
+        workstation="FS-MNL-221",
+    ),
+    Operator(
+        id="op_olga",
+        username="olga@farshore.example",
+        display_name="Olga (outsourced supervisor)",
+        role=OperatorRole.SUPERVISOR,
+        provider_id="prv_outsourced",
+        tenant_ids=frozenset({"tnt_globex"}),
+        workstation="FS-MNL-200",
+    ),
+    Operator(
+        id="op_anna",
+        username="anna.analyst@desk.example",
+        display_name="Anna (SOC analyst)",
+        role=OperatorRole.ANALYST,
+        provider_id="prv_internal",
+        tenant_ids=BOTH,
+        workstation="SOC-07",
+    ),
+    Operator(
+        id="op_adrien",
+        username="adrien.admin@desk.example",
+        display_name="Adrien (admin)",
+        role=OperatorRole.ADMIN,
+        provider_id="prv_internal",
+        tenant_ids=BOTH,
+        workstation="SEC-01",
+    ),
+    Operator(
+        id="op_aude",
+        username="aude.auditor@audit.example",
+        display_name="Aude (auditor)",
+        role=OperatorRole.AUDITOR,
+        provider_id="prv_internal",
+        tenant_ids=BOTH,
+        workstation="AUD-01",
+    ),
 )
 PERSONS_PER_TENANT = 25
 
@@ -68,8 +168,11 @@ class DemoCredentials:
     persons: dict[str, dict[str, Any]]
 
     def to_json(self) -> dict[str, Any]:
-        return {"operators": self.operators, "persons": self.persons,
-                "note": "demo data only: these tokens and TOTP seeds protect nothing real"}
+        return {
+            "operators": self.operators,
+            "persons": self.persons,
+            "note": "demo data only: these tokens and TOTP seeds protect nothing real",
+        }
 
 
 def _people(ctx: AppContext, tenant: Tenant, rng: random.Random) -> list[tuple[Person, bytes | None]]:
@@ -77,28 +180,65 @@ def _people(ctx: AppContext, tenant: Tenant, rng: random.Random) -> list[tuple[P
     domain = f"{tenant.slug}.example"
     people: list[tuple[Person, bytes | None]] = []
     for n in range(PERSONS_PER_TENANT):
-        first, last = (("Claire", "Dubois") if n == 0 else ("Jean", "Martin") if n == 1
-                       else (rng.choice(FIRST), rng.choice(LAST)))
+        first, last = (
+            ("Claire", "Dubois")
+            if n == 0
+            else ("Jean", "Martin")
+            if n == 1
+            else (rng.choice(FIRST), rng.choice(LAST))
+        )
         pid = f"per_{tenant.slug}_{n:03d}"
         email = f"{first.lower()}.{last.lower()}{n}@{domain}".replace("é", "e").replace("è", "e")
         # n == 1 is the person whose phone changed yesterday (the SIM-swap case of the walkthrough).
         changed = now - (timedelta(days=1) if n == 1 else timedelta(days=rng.randint(60, 900)))
-        phone = Phone(number=f"+336{rng.randint(10_000_000, 99_999_999)}", source=PhoneSource.HR,
-                      changed_at=changed)
+        phone = Phone(
+            number=f"+336{rng.randint(10_000_000, 99_999_999)}", source=PhoneSource.HR, changed_at=changed
+        )
         seed = rng.randbytes(20) if n % 3 != 2 else None
-        factors = [Factor(id=f"{pid}-push", kind=FactorKind.PORTAL_PUSH, label="deskguard portal, phone",
-                          enrolled_at=now - timedelta(days=200)),
-                   Factor(id=f"{pid}-recovery", kind=FactorKind.RECOVERY_EMAIL, label="recovery e-mail",
-                          enrolled_at=now - timedelta(days=300), address=f"{first.lower()}.home@mail.example")]
+        factors = [
+            Factor(
+                id=f"{pid}-push",
+                kind=FactorKind.PORTAL_PUSH,
+                label="deskguard portal, phone",
+                enrolled_at=now - timedelta(days=200),
+            ),
+            Factor(
+                id=f"{pid}-recovery",
+                kind=FactorKind.RECOVERY_EMAIL,
+                label="recovery e-mail",
+                enrolled_at=now - timedelta(days=300),
+                address=f"{first.lower()}.home@mail.example",
+            ),
+        ]
         if seed is not None:
-            factors.append(Factor(id=f"{pid}-totp", kind=FactorKind.TOTP, label="authenticator app",
-                                  enrolled_at=now - timedelta(days=150)))
-        people.append((Person(
-            id=pid, tenant_id=tenant.id, employee_id=f"{tenant.slug.upper()}-{1000 + n}", email=email,
-            display_name=f"{first} {last}", department="Finance" if n == 0 else rng.choice(DEPARTMENTS),
-            manager_id=None if n in (0, 2) else (f"per_{tenant.slug}_000" if n < 8 else f"per_{tenant.slug}_002"),
-            privileged=n in (0, 2, 3), groups=frozenset({"finance-admins"} if n == 0 else {"staff"}),
-            phones=(phone,), factors=tuple(factors)), seed))
+            factors.append(
+                Factor(
+                    id=f"{pid}-totp",
+                    kind=FactorKind.TOTP,
+                    label="authenticator app",
+                    enrolled_at=now - timedelta(days=150),
+                )
+            )
+        people.append(
+            (
+                Person(
+                    id=pid,
+                    tenant_id=tenant.id,
+                    employee_id=f"{tenant.slug.upper()}-{1000 + n}",
+                    email=email,
+                    display_name=f"{first} {last}",
+                    department="Finance" if n == 0 else rng.choice(DEPARTMENTS),
+                    manager_id=None
+                    if n in (0, 2)
+                    else (f"per_{tenant.slug}_000" if n < 8 else f"per_{tenant.slug}_002"),
+                    privileged=n in (0, 2, 3),
+                    groups=frozenset({"finance-admins"} if n == 0 else {"staff"}),
+                    phones=(phone,),
+                    factors=tuple(factors),
+                ),
+                seed,
+            )
+        )
     return people
 
 
@@ -112,18 +252,30 @@ def seed_demo(ctx: AppContext, *, seed: int = 7) -> DemoCredentials:
         if uow.tenants.get(TENANTS[0].id) is None:
             _add_org(ctx, uow, org=org)
         for op in OPERATORS:
-            operators[op.username] = {"id": op.id, "role": op.role.value, "provider": op.provider_id,
-                                      "tenants": sorted(op.tenant_ids),
-                                      "token": issue_token(ctx, uow, subject_kind="operator", subject_id=op.id,
-                                                           label="demo")}
+            operators[op.username] = {
+                "id": op.id,
+                "role": op.role.value,
+                "provider": op.provider_id,
+                "tenants": sorted(op.tenant_ids),
+                "token": issue_token(ctx, uow, subject_kind="operator", subject_id=op.id, label="demo"),
+            }
         for tenant_id, people in org.items():
             for person, totp_seed in people:
                 persons[person.email] = {
-                    "id": person.id, "tenant": tenant_id, "name": person.display_name,
+                    "id": person.id,
+                    "tenant": tenant_id,
+                    "name": person.display_name,
                     "privileged": person.privileged,
-                    "portal_token": issue_token(ctx, uow, subject_kind="person", subject_id=person.id,
-                                                label="demo portal", tenant_id=tenant_id),
-                    **({"totp_secret_base32": b32_secret(totp_seed)} if totp_seed else {})}
+                    "portal_token": issue_token(
+                        ctx,
+                        uow,
+                        subject_kind="person",
+                        subject_id=person.id,
+                        label="demo portal",
+                        tenant_id=tenant_id,
+                    ),
+                    **({"totp_secret_base32": b32_secret(totp_seed)} if totp_seed else {}),
+                }
         uow.commit()
     return DemoCredentials(operators=operators, persons=persons)
 

@@ -22,13 +22,30 @@ from deskguard.domain.requests import RequestState
 from world import World
 
 
-def _ready(world: World, *, kind: str = "unlock_account", by: str = "agent", params: dict | None = None) -> str:
-    request = requests.open_request(world.ctx, actor=world.operator(by), tenant_id="t_a",
-                                    draft=RequestDraft(kind=kind, person_id="plain", params=params))
-    push = verification.start_proof(world.ctx, actor=world.operator(by), tenant_id="t_a",
-                                    request_id=request.id, method="push_number_match")
-    verification.respond_push(world.ctx, actor=world.person("plain"), tenant_id="t_a", proof_id=push.id,
-                              approve=True, number=push.challenge["number_to_read_out"])
+def _ready(
+    world: World, *, kind: str = "unlock_account", by: str = "agent", params: dict | None = None
+) -> str:
+    request = requests.open_request(
+        world.ctx,
+        actor=world.operator(by),
+        tenant_id="t_a",
+        draft=RequestDraft(kind=kind, person_id="plain", params=params),
+    )
+    push = verification.start_proof(
+        world.ctx,
+        actor=world.operator(by),
+        tenant_id="t_a",
+        request_id=request.id,
+        method="push_number_match",
+    )
+    verification.respond_push(
+        world.ctx,
+        actor=world.person("plain"),
+        tenant_id="t_a",
+        proof_id=push.id,
+        approve=True,
+        number=push.challenge["number_to_read_out"],
+    )
     return request.id
 
 
@@ -128,8 +145,12 @@ def test_no_event_no_execution(world: World) -> None:
 
 
 def test_only_a_ready_request_executes(world: World) -> None:
-    request = requests.open_request(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                    draft=RequestDraft(kind="unlock_account", person_id="plain"))
+    request = requests.open_request(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        draft=RequestDraft(kind="unlock_account", person_id="plain"),
+    )
     with pytest.raises(InvalidTransition) as err:
         _execute(world, request.id)
     assert err.value.code == "invalid_transition.pending_verification_to_executing"
@@ -137,30 +158,59 @@ def test_only_a_ready_request_executes(world: World) -> None:
 
 
 def test_outsourced_privilege_grant_needs_a_live_jit_grant_and_records_its_use(world: World) -> None:
-    request = requests.open_request(world.ctx, actor=world.operator("outsourced"), tenant_id="t_a",
-                                    draft=RequestDraft(kind="grant_privilege", person_id="plain",
-                                                       params={"group": "sap-admins", "duration_minutes": 60}))
+    request = requests.open_request(
+        world.ctx,
+        actor=world.operator("outsourced"),
+        tenant_id="t_a",
+        draft=RequestDraft(
+            kind="grant_privilege", person_id="plain", params={"group": "sap-admins", "duration_minutes": 60}
+        ),
+    )
     assert request.decision["grant"] == {"required": True, "present": False}
-    grant = grants.request_grant(world.ctx, actor=world.operator("outsourced"), tenant_id="t_a",
-                                 action_kinds=["grant_privilege"], duration_minutes=30,
-                                 justification="quarter close: SAP access for the finance team")
+    grant = grants.request_grant(
+        world.ctx,
+        actor=world.operator("outsourced"),
+        tenant_id="t_a",
+        action_kinds=["grant_privilege"],
+        duration_minutes=30,
+        justification="quarter close: SAP access for the finance team",
+    )
     with pytest.raises(Forbidden):  # an agent approves nobody's elevation, least of all their own
-        grants.decide_grant(world.ctx, actor=world.operator("outsourced"), tenant_id="t_a", grant_id=grant.id,
-                            approve=True)
-    own = grants.request_grant(world.ctx, actor=world.operator("sup"), tenant_id="t_a",
-                               action_kinds=["reset_mfa"], duration_minutes=30,
-                               justification="covering the night shift tonight")
+        grants.decide_grant(
+            world.ctx, actor=world.operator("outsourced"), tenant_id="t_a", grant_id=grant.id, approve=True
+        )
+    own = grants.request_grant(
+        world.ctx,
+        actor=world.operator("sup"),
+        tenant_id="t_a",
+        action_kinds=["reset_mfa"],
+        duration_minutes=30,
+        justification="covering the night shift tonight",
+    )
     with pytest.raises(SeparationOfDuties):
-        grants.decide_grant(world.ctx, actor=world.operator("sup"), tenant_id="t_a", grant_id=own.id, approve=True)
-    active = grants.decide_grant(world.ctx, actor=world.operator("sup"), tenant_id="t_a", grant_id=grant.id,
-                                 approve=True)
+        grants.decide_grant(
+            world.ctx, actor=world.operator("sup"), tenant_id="t_a", grant_id=own.id, approve=True
+        )
+    active = grants.decide_grant(
+        world.ctx, actor=world.operator("sup"), tenant_id="t_a", grant_id=grant.id, approve=True
+    )
     assert active.expires_at is not None
-    preview = requests.preview(world.ctx, actor=world.operator("outsourced"), tenant_id="t_a",
-                               draft=RequestDraft(kind="grant_privilege", person_id="plain",
-                                                  params={"group": "sap-admins", "duration_minutes": 60}))
+    preview = requests.preview(
+        world.ctx,
+        actor=world.operator("outsourced"),
+        tenant_id="t_a",
+        draft=RequestDraft(
+            kind="grant_privilege", person_id="plain", params={"group": "sap-admins", "duration_minutes": 60}
+        ),
+    )
     assert preview.grant_present
     world.clock.advance(minutes=31)
-    late = requests.preview(world.ctx, actor=world.operator("outsourced"), tenant_id="t_a",
-                            draft=RequestDraft(kind="grant_privilege", person_id="plain",
-                                               params={"group": "sap-admins", "duration_minutes": 60}))
+    late = requests.preview(
+        world.ctx,
+        actor=world.operator("outsourced"),
+        tenant_id="t_a",
+        draft=RequestDraft(
+            kind="grant_privilege", person_id="plain", params={"group": "sap-admins", "duration_minutes": 60}
+        ),
+    )
     assert not late.grant_present  # time-boxed

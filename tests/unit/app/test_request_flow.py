@@ -13,39 +13,58 @@ from world import World
 
 
 def _open(world: World, kind: str = "unlock_account", person: str = "plain", by: str = "agent", **kw):
-    return requests.open_request(world.ctx, actor=world.operator(by), tenant_id="t_a",
-                                 draft=RequestDraft(kind=kind, person_id=person, **kw))
+    return requests.open_request(
+        world.ctx,
+        actor=world.operator(by),
+        tenant_id="t_a",
+        draft=RequestDraft(kind=kind, person_id=person, **kw),
+    )
 
 
 def _push(world: World, request_id: str, *, person: str = "plain") -> None:
-    proof = verification.start_proof(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request_id, method="push_number_match")
+    proof = verification.start_proof(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        request_id=request_id,
+        method="push_number_match",
+    )
     number = proof.challenge["number_to_read_out"]
-    verification.respond_push(world.ctx, actor=world.person(person), tenant_id="t_a", proof_id=proof.id,
-                              approve=True, number=number)
+    verification.respond_push(
+        world.ctx, actor=world.person(person), tenant_id="t_a", proof_id=proof.id, approve=True, number=number
+    )
 
 
 def test_a_low_tier_action_runs_after_one_proof_and_leaves_an_event_per_step(world: World) -> None:
     request = _open(world, justification="locked out after holidays")
     assert request.state == RequestState.PENDING_VERIFICATION
     _push(world, request.id)
-    done = execution.execute_request(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request.id)
+    done = execution.execute_request(
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request.id
+    )
     assert done.request.state == RequestState.EXECUTED and done.secret_for_agent is None
     assert [c[2].value for c in world.idp.calls] == ["unlock_account"]
     with world.ctx.uow() as uow:
         types = [e.type for e in uow.outbox.list(tenant_id="t_a")]
-    assert types == [EventType.REQUEST_OPENED, EventType.REQUEST_DECIDED, EventType.REQUEST_STATE_CHANGED,
-                     EventType.PROOF_STARTED, EventType.PROOF_SUCCEEDED, EventType.REQUEST_DECIDED,
-                     EventType.REQUEST_STATE_CHANGED, EventType.REQUEST_EXECUTION_STARTED,
-                     EventType.REQUEST_EXECUTED]
+    assert types == [
+        EventType.REQUEST_OPENED,
+        EventType.REQUEST_DECIDED,
+        EventType.REQUEST_STATE_CHANGED,
+        EventType.PROOF_STARTED,
+        EventType.PROOF_SUCCEEDED,
+        EventType.REQUEST_DECIDED,
+        EventType.REQUEST_STATE_CHANGED,
+        EventType.REQUEST_EXECUTION_STARTED,
+        EventType.REQUEST_EXECUTED,
+    ]
 
 
 def test_a_produced_password_goes_to_the_verified_channel_not_the_agent(world: World) -> None:
     request = _open(world, kind="reset_password", params={"deliver_to": "agent"})
     _push(world, request.id)
-    done = execution.execute_request(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request.id)
+    done = execution.execute_request(
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request.id
+    )
     assert done.secret_for_agent is None  # the default policy never shows it to the agent
     [delivery] = world.notifier.deliveries
     assert delivery.channel == "recovery_email" and delivery.person_id == "plain"
@@ -56,67 +75,128 @@ def test_a_produced_password_goes_to_the_verified_channel_not_the_agent(world: W
 
 def test_a_push_with_the_wrong_number_fails_and_locks_after_three_attempts(world: World) -> None:
     request = _open(world)
-    proof = verification.start_proof(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request.id, method="push_number_match")
+    proof = verification.start_proof(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        request_id=request.id,
+        method="push_number_match",
+    )
     wrong = (proof.challenge["number_to_read_out"] + 1) % 100
     for attempt in range(3):
         with pytest.raises(ProofRejected) as err:
-            verification.respond_push(world.ctx, actor=world.person("plain"), tenant_id="t_a",
-                                      proof_id=proof.id, approve=True, number=wrong)
+            verification.respond_push(
+                world.ctx,
+                actor=world.person("plain"),
+                tenant_id="t_a",
+                proof_id=proof.id,
+                approve=True,
+                number=wrong,
+            )
         assert err.value.details["attempts"] == attempt + 1
     assert err.value.code == "proof_rejected.locked"
     with pytest.raises(ProofRejected) as again:
-        verification.respond_push(world.ctx, actor=world.person("plain"), tenant_id="t_a", proof_id=proof.id,
-                                  approve=True, number=proof.challenge["number_to_read_out"])
+        verification.respond_push(
+            world.ctx,
+            actor=world.person("plain"),
+            tenant_id="t_a",
+            proof_id=proof.id,
+            approve=True,
+            number=proof.challenge["number_to_read_out"],
+        )
     assert again.value.code == "proof_rejected.locked"
 
 
 def test_another_person_cannot_answer_someone_elses_push(world: World) -> None:
     request = _open(world)
-    proof = verification.start_proof(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request.id, method="push_number_match")
+    proof = verification.start_proof(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        request_id=request.id,
+        method="push_number_match",
+    )
     with pytest.raises(NotFound):
-        verification.respond_push(world.ctx, actor=world.person("vip"), tenant_id="t_a", proof_id=proof.id,
-                                  approve=True, number=proof.challenge["number_to_read_out"])
+        verification.respond_push(
+            world.ctx,
+            actor=world.person("vip"),
+            tenant_id="t_a",
+            proof_id=proof.id,
+            approve=True,
+            number=proof.challenge["number_to_read_out"],
+        )
 
 
 def test_a_denied_push_fails_the_proof_at_once(world: World) -> None:
     request = _open(world)
-    proof = verification.start_proof(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request.id, method="push_number_match")
+    proof = verification.start_proof(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        request_id=request.id,
+        method="push_number_match",
+    )
     with pytest.raises(ProofRejected) as err:
-        verification.respond_push(world.ctx, actor=world.person("plain"), tenant_id="t_a", proof_id=proof.id,
-                                  approve=False, number=None)
+        verification.respond_push(
+            world.ctx,
+            actor=world.person("plain"),
+            tenant_id="t_a",
+            proof_id=proof.id,
+            approve=False,
+            number=None,
+        )
     assert err.value.code == "proof_rejected.failed"
 
 
 def test_totp_is_accepted_once_and_a_replayed_code_is_refused(world: World) -> None:
     first = _open(world)
-    start = lambda rid: verification.start_proof(world.ctx, actor=world.operator("agent"),  # noqa: E731
-                                                 tenant_id="t_a", request_id=rid, method="totp")
+
+    def start(rid: str):
+        return verification.start_proof(
+            world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=rid, method="totp"
+        )
+
     code = world.code_now()
-    proof = verification.submit_totp(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     proof_id=start(first.id).id, code=code)
+    proof = verification.submit_totp(
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", proof_id=start(first.id).id, code=code
+    )
     assert proof.status == ProofStatus.SUCCEEDED
     second = _open(world, person="plain")
     with pytest.raises(ProofRejected) as err:
-        verification.submit_totp(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                 proof_id=start(second.id).id, code=code)
+        verification.submit_totp(
+            world.ctx, actor=world.operator("agent"), tenant_id="t_a", proof_id=start(second.id).id, code=code
+        )
     assert "already used" in err.value.message
     world.clock.advance(seconds=30)
-    ok = verification.submit_totp(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                  proof_id=start(second.id).id, code=world.code_now())
+    ok = verification.submit_totp(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        proof_id=start(second.id).id,
+        code=world.code_now(),
+    )
     assert ok.status == ProofStatus.SUCCEEDED
 
 
 def test_an_expired_proof_cannot_be_answered(world: World) -> None:
     request = _open(world)
-    proof = verification.start_proof(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request.id, method="push_number_match")
+    proof = verification.start_proof(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        request_id=request.id,
+        method="push_number_match",
+    )
     world.clock.advance(minutes=4)
     with pytest.raises(ProofRejected) as err:
-        verification.respond_push(world.ctx, actor=world.person("plain"), tenant_id="t_a", proof_id=proof.id,
-                                  approve=True, number=proof.challenge["number_to_read_out"])
+        verification.respond_push(
+            world.ctx,
+            actor=world.person("plain"),
+            tenant_id="t_a",
+            proof_id=proof.id,
+            approve=True,
+            number=proof.challenge["number_to_read_out"],
+        )
     assert err.value.code == "proof_rejected.expired"
 
 
@@ -124,32 +204,55 @@ def test_an_expired_request_is_expired_on_next_touch(world: World) -> None:
     request = _open(world)
     world.clock.advance(hours=5)
     with pytest.raises(InvalidTransition) as err:
-        verification.start_proof(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                 request_id=request.id, method="push_number_match")
+        verification.start_proof(
+            world.ctx,
+            actor=world.operator("agent"),
+            tenant_id="t_a",
+            request_id=request.id,
+            method="push_number_match",
+        )
     assert err.value.code == "invalid_transition.expired"
-    stored, _ = requests.get_request(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request.id)
+    stored, _ = requests.get_request(
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request.id
+    )
     assert stored.state == RequestState.EXPIRED
 
 
 def test_knowledge_is_recorded_but_never_moves_the_request(world: World) -> None:
     request = _open(world)
-    proof = verification.record_knowledge(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                          request_id=request.id, topic="date of birth", matched=True)
+    proof = verification.record_knowledge(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        request_id=request.id,
+        topic="date of birth",
+        matched=True,
+    )
     assert not proof.counts
-    stored, _ = requests.get_request(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                     request_id=request.id)
+    stored, _ = requests.get_request(
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request.id
+    )
     assert stored.state == RequestState.PENDING_VERIFICATION
     with pytest.raises(ProofRejected):
-        verification.start_proof(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                 request_id=request.id, method="knowledge")
+        verification.start_proof(
+            world.ctx,
+            actor=world.operator("agent"),
+            tenant_id="t_a",
+            request_id=request.id,
+            method="knowledge",
+        )
 
 
 def test_a_disallowed_proof_cannot_even_be_started(world: World) -> None:
     request = _open(world, kind="reset_mfa", person="swapped")  # phone changed yesterday
     with pytest.raises(ProofRejected) as err:
-        verification.start_proof(world.ctx, actor=world.operator("agent"), tenant_id="t_a",
-                                 request_id=request.id, method="callback_automated")
+        verification.start_proof(
+            world.ctx,
+            actor=world.operator("agent"),
+            tenant_id="t_a",
+            request_id=request.id,
+            method="callback_automated",
+        )
     assert err.value.code == "proof_rejected.disallowed"
     assert world.telephony.calls == []  # nobody was rung
 
@@ -179,8 +282,19 @@ def test_an_analyst_can_read_but_not_open(world: World) -> None:
 
 def test_cancelled_is_final(world: World) -> None:
     request = _open(world)
-    requests.cancel_request(world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request.id,
-                            reason="caller hung up")
+    requests.cancel_request(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        request_id=request.id,
+        reason="caller hung up",
+    )
     with pytest.raises(InvalidTransition):
-        approvals.decide_approval(world.ctx, actor=world.operator("sup"), tenant_id="t_a",
-                                  request_id=request.id, verdict="approve", comment="")
+        approvals.decide_approval(
+            world.ctx,
+            actor=world.operator("sup"),
+            tenant_id="t_a",
+            request_id=request.id,
+            verdict="approve",
+            comment="",
+        )

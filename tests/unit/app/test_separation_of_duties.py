@@ -13,23 +13,52 @@ from world import World
 
 def _critical_ready_for_approval(world: World, *, by: str = "agent", person: str = "vip") -> str:
     """A reset_mfa with call-back + push done: waiting for a supervisor."""
-    request = requests.open_request(world.ctx, actor=world.operator(by), tenant_id="t_a",
-                                    draft=RequestDraft(kind="reset_mfa", person_id=person))
-    push = verification.start_proof(world.ctx, actor=world.operator(by), tenant_id="t_a",
-                                    request_id=request.id, method="push_number_match")
-    verification.respond_push(world.ctx, actor=world.person(person), tenant_id="t_a", proof_id=push.id,
-                              approve=True, number=push.challenge["number_to_read_out"])
-    call = verification.start_proof(world.ctx, actor=world.operator(by), tenant_id="t_a",
-                                    request_id=request.id, method="callback_automated")
+    request = requests.open_request(
+        world.ctx,
+        actor=world.operator(by),
+        tenant_id="t_a",
+        draft=RequestDraft(kind="reset_mfa", person_id=person),
+    )
+    push = verification.start_proof(
+        world.ctx,
+        actor=world.operator(by),
+        tenant_id="t_a",
+        request_id=request.id,
+        method="push_number_match",
+    )
+    verification.respond_push(
+        world.ctx,
+        actor=world.person(person),
+        tenant_id="t_a",
+        proof_id=push.id,
+        approve=True,
+        number=push.challenge["number_to_read_out"],
+    )
+    call = verification.start_proof(
+        world.ctx,
+        actor=world.operator(by),
+        tenant_id="t_a",
+        request_id=request.id,
+        method="callback_automated",
+    )
     verification.callback_result(world.ctx, call_id=call.challenge["call_id"], confirmed=True)
-    stored, _ = requests.get_request(world.ctx, actor=world.operator(by), tenant_id="t_a", request_id=request.id)
+    stored, _ = requests.get_request(
+        world.ctx, actor=world.operator(by), tenant_id="t_a", request_id=request.id
+    )
     assert stored.state == RequestState.PENDING_APPROVAL
     return request.id
 
 
 def _approve(world: World, rid: str, by: str, **kw):
-    return approvals.decide_approval(world.ctx, actor=world.operator(by), tenant_id="t_a", request_id=rid,
-                                     verdict=kw.pop("verdict", "approve"), comment=kw.pop("comment", "ok"), **kw)
+    return approvals.decide_approval(
+        world.ctx,
+        actor=world.operator(by),
+        tenant_id="t_a",
+        request_id=rid,
+        verdict=kw.pop("verdict", "approve"),
+        comment=kw.pop("comment", "ok"),
+        **kw,
+    )
 
 
 def test_the_requester_cannot_approve_their_own_request(world: World) -> None:
@@ -68,7 +97,10 @@ def test_a_denial_is_final_and_needs_a_reason(world: World) -> None:
     rid = _critical_ready_for_approval(world)
     with pytest.raises(ValidationFailed):
         _approve(world, rid, "sup", verdict="deny", comment="  ")
-    assert _approve(world, rid, "sup", verdict="deny", comment="caller could not explain").state == RequestState.DENIED
+    assert (
+        _approve(world, rid, "sup", verdict="deny", comment="caller could not explain").state
+        == RequestState.DENIED
+    )
     with pytest.raises(InvalidTransition):
         _approve(world, rid, "sup2")
 
@@ -92,6 +124,8 @@ def test_an_approval_expires(world: World) -> None:
     with pytest.raises(InvalidTransition) as err:
         execution.execute_request(world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=rid)
     assert err.value.code == "invalid_transition.no_longer_allowed"
-    stored, _ = requests.get_request(world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=rid)
+    stored, _ = requests.get_request(
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=rid
+    )
     assert stored.state == RequestState.PENDING_APPROVAL
     assert world.idp.calls == []

@@ -18,16 +18,26 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "broker_http.py"
 WRK = Path("/usr/bin/wrk")
-NUMBERS = {"decisions_per_s", "p99_ms", "p50_ms", "ceiling_per_s", "ceiling_p99_ms",
-           "opened_per_s_sqlite", "opened_per_s_postgres", "connections", "duration_s"}
+NUMBERS = {
+    "decisions_per_s",
+    "p99_ms",
+    "p50_ms",
+    "ceiling_per_s",
+    "ceiling_p99_ms",
+    "opened_per_s_sqlite",
+    "opened_per_s_postgres",
+    "connections",
+    "duration_s",
+}
 
 
 def _missing() -> str | None:
     if not WRK.exists():
         return f"{WRK} is not installed"
     try:
-        psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test",
-                        connect_timeout=3).close()
+        psycopg.connect(
+            host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3
+        ).close()
     except psycopg.OperationalError as exc:
         return f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}".strip()
     return None
@@ -42,8 +52,9 @@ def _load_bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-def test_quick_run_reports_every_number(capsys: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quick_run_reports_every_number(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     missing = _missing()
     if missing is not None:
         if os.environ.get("CI", "").lower() == "true":

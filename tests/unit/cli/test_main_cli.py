@@ -14,8 +14,9 @@ from deskguard.cli.main import app
 runner = CliRunner()
 
 
-def test_demo_seed_only_writes_credentials_and_is_repeatable(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_seed_only_writes_credentials_and_is_repeatable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DESKGUARD_DATABASE_URL", raising=False)
     first = runner.invoke(app, ["demo", "--seed-only"])
@@ -24,12 +25,21 @@ def test_demo_seed_only_writes_credentials_and_is_repeatable(tmp_path: Path,
     creds = json.loads(creds_path.read_text())
     assert oct(creds_path.stat().st_mode & 0o777) == "0o600"
     assert len(creds["persons"]) == 50 and len(creds["operators"]) == 7
-    assert {o["role"] for o in creds["operators"].values()} == {"agent", "supervisor", "analyst", "admin", "auditor"}
+    assert {o["role"] for o in creds["operators"].values()} == {
+        "agent",
+        "supervisor",
+        "analyst",
+        "admin",
+        "auditor",
+    }
     assert (tmp_path / "var" / "deskguard.db").exists()
     again = runner.invoke(app, ["demo", "--seed-only"])
     assert again.exit_code == 0, again.output
     fresh = json.loads(creds_path.read_text())
-    assert fresh["operators"]["alice.agent@desk.example"]["token"] != creds["operators"]["alice.agent@desk.example"]["token"]
+    assert (
+        fresh["operators"]["alice.agent@desk.example"]["token"]
+        != creds["operators"]["alice.agent@desk.example"]["token"]
+    )
     assert len(fresh["persons"]) == 50  # the organisation was not seeded twice
 
 

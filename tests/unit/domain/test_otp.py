@@ -12,26 +12,33 @@ from hypothesis import strategies as st
 from deskguard.domain.otp import b32_secret, hotp, match_totp, time_step, totp
 
 VECTORS = Path(__file__).resolve().parents[4] / "shared" / "reference" / "test-vectors.md"
-SEEDS = {"sha1": b"12345678901234567890", "sha256": b"12345678901234567890123456789012",
-         "sha512": b"1234567890123456789012345678901234567890123456789012345678901234"}
+SEEDS = {
+    "sha1": b"12345678901234567890",
+    "sha256": b"12345678901234567890123456789012",
+    "sha512": b"1234567890123456789012345678901234567890123456789012345678901234",
+}
 
 
 def _section(title: str) -> str:
     text = VECTORS.read_text()
     start = text.index(title)
-    return text[start:text.index("###", start + 5)]
+    return text[start : text.index("###", start + 5)]
 
 
 def rfc6238_rows() -> list[tuple[int, str, str, str]]:
-    rows = re.findall(r"^\| (\d+) \| [^|]+\| [0-9A-F]+ \| (\d{8}) \| (\d{8}) \| (\d{8}) \|$",
-                      _section("### 2.1 RFC 6238"), re.M)
+    rows = re.findall(
+        r"^\| (\d+) \| [^|]+\| [0-9A-F]+ \| (\d{8}) \| (\d{8}) \| (\d{8}) \|$",
+        _section("### 2.1 RFC 6238"),
+        re.M,
+    )
     assert len(rows) == 6, "the RFC 6238 table in shared/reference/test-vectors.md changed shape"
     return [(int(t), a, b, c) for t, a, b, c in rows]
 
 
 def rfc4226_rows() -> list[tuple[int, str]]:
-    rows = re.findall(r"^\| (\d) \| `[0-9a-f]+` \| `[0-9a-f]+` \| \d+ \| (\d{6}) \|$",
-                      _section("### 2.2 RFC 4226"), re.M)
+    rows = re.findall(
+        r"^\| (\d) \| `[0-9a-f]+` \| `[0-9a-f]+` \| \d+ \| (\d{6}) \|$", _section("### 2.2 RFC 4226"), re.M
+    )
     assert len(rows) == 10
     return [(int(c), code) for c, code in rows]
 

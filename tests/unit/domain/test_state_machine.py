@@ -24,10 +24,22 @@ T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
 def request(state: RequestState = RequestState.DRAFT) -> ActionRequest:
-    return ActionRequest(id="req_1", tenant_id="t", kind=ActionKind.RESET_MFA, person_id="p", requester_id="o",
-                         origin=RequestOrigin.AGENT, ticket_id=None, justification="", params={},
-                         params_hash="h", state=state, created_at=T0, updated_at=T0,
-                         expires_at=T0 + timedelta(hours=1))
+    return ActionRequest(
+        id="req_1",
+        tenant_id="t",
+        kind=ActionKind.RESET_MFA,
+        person_id="p",
+        requester_id="o",
+        origin=RequestOrigin.AGENT,
+        ticket_id=None,
+        justification="",
+        params={},
+        params_hash="h",
+        state=state,
+        created_at=T0,
+        updated_at=T0,
+        expires_at=T0 + timedelta(hours=1),
+    )
 
 
 def test_every_state_has_a_row_and_terminal_states_have_no_exit() -> None:
@@ -38,8 +50,13 @@ def test_every_state_has_a_row_and_terminal_states_have_no_exit() -> None:
 
 def test_the_happy_path_is_allowed() -> None:
     r = request()
-    for target in (RequestState.PENDING_VERIFICATION, RequestState.PENDING_APPROVAL, RequestState.READY,
-                   RequestState.EXECUTING, RequestState.EXECUTED):
+    for target in (
+        RequestState.PENDING_VERIFICATION,
+        RequestState.PENDING_APPROVAL,
+        RequestState.READY,
+        RequestState.EXECUTING,
+        RequestState.EXECUTED,
+    ):
         r = r.moved(target, at=T0)
     assert r.state == RequestState.EXECUTED and r.version == 6 and r.terminal
 
@@ -73,8 +90,13 @@ def test_no_walk_leaves_a_terminal_state_or_skips_execution(walk: list[RequestSt
 
 
 def test_params_hash_changes_with_any_parameter() -> None:
-    base = dict(tenant_id="t", kind=ActionKind.GRANT_PRIVILEGE, person_id="p", ticket_id="k",
-                params={"group": "admins", "duration_minutes": 60})
+    base = dict(
+        tenant_id="t",
+        kind=ActionKind.GRANT_PRIVILEGE,
+        person_id="p",
+        ticket_id="k",
+        params={"group": "admins", "duration_minutes": 60},
+    )
     h = params_hash(**base)
     assert h == params_hash(**base)
     assert h != params_hash(**{**base, "params": {"group": "admins", "duration_minutes": 61}})

@@ -8,26 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from policy_samples import MINIMAL
 
 from deskguard.policy.cases import facts_with_defaults
 from deskguard.policy.loader import CompiledPolicy, load_policy, load_policy_text
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[3] / "content" / "policies" / "default.yml"
-
-#: a small valid policy; tests append rules or break one line of it
-MINIMAL = """\
-policy: minimal
-actions:
-  unlock_account:
-    proofs:
-      - [push_number_match]
-      - [callback_automated]
-  reset_mfa:
-    proofs:
-      - [callback_automated, push_number_match]
-      - [self_service_initiated, external_idv]
-    approvals: {count: 1, role: supervisor}
-"""
 
 
 @pytest.fixture(scope="session")

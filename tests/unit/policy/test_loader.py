@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from policy_samples import MINIMAL
 
 from deskguard.domain.actions import ActionKind
 from deskguard.domain.decision import FACTS
@@ -12,20 +13,6 @@ from deskguard.domain.errors import PolicyError
 from deskguard.domain.requests import ProofMethod
 from deskguard.policy.loader import lint_policy, lint_policy_text, load_policy, load_policy_text
 from deskguard.policy.model import coerce_fact, default_facts
-
-MINIMAL = """\
-policy: minimal
-actions:
-  unlock_account:
-    proofs:
-      - [push_number_match]
-      - [callback_automated]
-  reset_mfa:
-    proofs:
-      - [callback_automated, push_number_match]
-      - [self_service_initiated, external_idv]
-    approvals: {count: 1, role: supervisor}
-"""
 
 RULE = """\
 rules:

@@ -28,8 +28,9 @@ class FakeTelephony:
         self._random = randomness
         self.calls: list[PlacedCall] = []
 
-    def place_verification_call(self, *, tenant_id: str, to_number: str, reference: str,
-                                spoken_code: str) -> str:
+    def place_verification_call(
+        self, *, tenant_id: str, to_number: str, reference: str, spoken_code: str
+    ) -> str:
         call = PlacedCall(self._random.new_id("call"), tenant_id, to_number, reference, spoken_code)
         self.calls.append(call)
         return call.call_id
@@ -71,8 +72,7 @@ class FakeNotifier:
         self.deliveries: list[Delivery] = []
         self.messages: list[tuple[str, str, str]] = []  # (person id, subject, body)
 
-    def deliver_secret(self, *, tenant_id: str, person: Person, channel: str, kind: str,
-                       secret: str) -> str:
+    def deliver_secret(self, *, tenant_id: str, person: Person, channel: str, kind: str, secret: str) -> str:
         with self._lock:
             ref = self._random.new_id("dlv")
             self.deliveries.append(Delivery(ref, tenant_id, person.id, channel, kind, secret))

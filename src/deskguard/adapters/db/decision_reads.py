@@ -40,33 +40,61 @@ from deskguard.domain.requests import GrantState, ProofStatus, RequestState
 
 _TENANT, _PERSON, _OPERATOR = bindparam("tenant_id"), bindparam("person_id"), bindparam("operator_id")
 _NOW = bindparam("now")
-_LIVE_GRANT = and_(GrantRow.tenant_id == _TENANT, GrantRow.operator_id == _OPERATOR,
-                   GrantRow.state == GrantState.ACTIVE.value, GrantRow.expires_at > _NOW)
+_LIVE_GRANT = and_(
+    GrantRow.tenant_id == _TENANT,
+    GrantRow.operator_id == _OPERATOR,
+    GrantRow.state == GrantState.ACTIVE.value,
+    GrantRow.expires_at > _NOW,
+)
 
-_LAST_EXECUTED = (select(func.max(RequestRow.updated_at))
-                  .where(RequestRow.tenant_id == _TENANT, RequestRow.person_id == _PERSON,
-                         RequestRow.state == RequestState.EXECUTED.value)
-                  .scalar_subquery())
+_LAST_EXECUTED = (
+    select(func.max(RequestRow.updated_at))
+    .where(
+        RequestRow.tenant_id == _TENANT,
+        RequestRow.person_id == _PERSON,
+        RequestRow.state == RequestState.EXECUTED.value,
+    )
+    .scalar_subquery()
+)
 # A proof fails when it ends FAILED or LOCKED; it counts from when it ended.
-_FAILED = (select(func.count()).select_from(ProofRow)
-           .join(RequestRow, and_(RequestRow.tenant_id == ProofRow.tenant_id, RequestRow.id == ProofRow.request_id))
-           .where(ProofRow.tenant_id == _TENANT, RequestRow.person_id == _PERSON,
-                  or_(ProofRow.status == ProofStatus.FAILED.value, ProofRow.status == ProofStatus.LOCKED.value),
-                  func.coalesce(ProofRow.completed_at, ProofRow.created_at) >= bindparam("failed_since"))
-           .scalar_subquery())
+_FAILED = (
+    select(func.count())
+    .select_from(ProofRow)
+    .join(RequestRow, and_(RequestRow.tenant_id == ProofRow.tenant_id, RequestRow.id == ProofRow.request_id))
+    .where(
+        ProofRow.tenant_id == _TENANT,
+        RequestRow.person_id == _PERSON,
+        or_(ProofRow.status == ProofStatus.FAILED.value, ProofRow.status == ProofStatus.LOCKED.value),
+        func.coalesce(ProofRow.completed_at, ProofRow.created_at) >= bindparam("failed_since"),
+    )
+    .scalar_subquery()
+)
 _ROLE = select(OperatorRow.role).where(OperatorRow.id == _OPERATOR).scalar_subquery()
 _PROVIDER_ID = select(OperatorRow.provider_id).where(OperatorRow.id == _OPERATOR).scalar_subquery()
-_PROVIDER_KIND = (select(ProviderRow.kind).join(OperatorRow, OperatorRow.provider_id == ProviderRow.id)
-                  .where(OperatorRow.id == _OPERATOR).scalar_subquery())
+_PROVIDER_KIND = (
+    select(ProviderRow.kind)
+    .join(OperatorRow, OperatorRow.provider_id == ProviderRow.id)
+    .where(OperatorRow.id == _OPERATOR)
+    .scalar_subquery()
+)
 _GRANTS = select(func.count()).select_from(GrantRow).where(_LIVE_GRANT).scalar_subquery()
 
-SNAPSHOT = (select(*PersonRow.__table__.columns, TenantRow.slug.label("tenant_slug"),
-                   TenantRow.name.label("tenant_name"), TenantRow.timezone.label("tenant_timezone"),
-                   _LAST_EXECUTED.label("last_executed"), _FAILED.label("failed"), _ROLE.label("role"),
-                   _PROVIDER_ID.label("provider_id"), _PROVIDER_KIND.label("provider_kind"),
-                   _GRANTS.label("grants"))
-            .join(TenantRow, TenantRow.id == PersonRow.tenant_id)
-            .where(PersonRow.tenant_id == _TENANT, PersonRow.id == _PERSON))
+SNAPSHOT = (
+    select(
+        *PersonRow.__table__.columns,
+        TenantRow.slug.label("tenant_slug"),
+        TenantRow.name.label("tenant_name"),
+        TenantRow.timezone.label("tenant_timezone"),
+        _LAST_EXECUTED.label("last_executed"),
+        _FAILED.label("failed"),
+        _ROLE.label("role"),
+        _PROVIDER_ID.label("provider_id"),
+        _PROVIDER_KIND.label("provider_kind"),
+        _GRANTS.label("grants"),
+    )
+    .join(TenantRow, TenantRow.id == PersonRow.tenant_id)
+    .where(PersonRow.tenant_id == _TENANT, PersonRow.id == _PERSON)
+)
 GRANTED_KINDS = select(GrantRow.action_kinds).where(_LIVE_GRANT)
 
 
@@ -91,13 +119,22 @@ class _Prepared:
     def of(cls, stmt: Select[Any], dialect: Dialect) -> _Prepared:
         compiled = stmt.compile(dialect=dialect)
         binds = compiled.binds
-        binders = {name: p for name, b in binds.items()
-                   if (p := b.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+        binders = {
+            name: p
+            for name, b in binds.items()
+            if (p := b.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
         constants = {name: b.value for name, b in binds.items() if b.value is not None}
         columns = list(stmt.selected_columns)
-        return cls(sql=compiled.string, positional=tuple(compiled.positiontup) if compiled.positiontup else None,
-                   constants=constants, binders=binders, names=tuple(c.key for c in columns),
-                   types=tuple(c.type.dialect_impl(dialect) for c in columns), dialect=dialect)
+        return cls(
+            sql=compiled.string,
+            positional=tuple(compiled.positiontup) if compiled.positiontup else None,
+            constants=constants,
+            binders=binders,
+            names=tuple(c.key for c in columns),
+            types=tuple(c.type.dialect_impl(dialect) for c in columns),
+            dialect=dialect,
+        )
 
     def run(self, dbapi_connection: Any, values: dict[str, Any]) -> list[SimpleNamespace]:
         merged = {**self.constants, **values}
@@ -108,13 +145,19 @@ class _Prepared:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
             if self.readers is None:
-                self.readers = tuple(t.result_processor(self.dialect, d[1])
-                                     for t, d in zip(self.types, cursor.description, strict=True))
+                self.readers = tuple(
+                    t.result_processor(self.dialect, d[1])
+                    for t, d in zip(self.types, cursor.description, strict=True)
+                )
         finally:
             cursor.close()
         readers = self.readers
-        return [SimpleNamespace(**{n: (r(v) if r else v) for n, r, v in zip(self.names, readers, row, strict=True)})
-                for row in rows]
+        return [
+            SimpleNamespace(
+                **{n: (r(v) if r else v) for n, r, v in zip(self.names, readers, row, strict=True)}
+            )
+            for row in rows
+        ]
 
 
 _PREPARED: dict[tuple[str, int], _Prepared] = {}
@@ -127,11 +170,24 @@ def _prepared(stmt: Select[Any], dialect: Dialect) -> _Prepared:
     return _PREPARED[key]
 
 
-def read_snapshot(dbapi_connection: Any, dialect: Dialect, *, tenant_id: str, person_id: str,
-                  operator_id: str | None, kind: ActionKind, now: datetime,
-                  failed_since: datetime) -> DecisionSnapshot | None:
-    values = {"tenant_id": tenant_id, "person_id": person_id, "operator_id": operator_id or "",
-              "failed_since": failed_since, "now": now}
+def read_snapshot(
+    dbapi_connection: Any,
+    dialect: Dialect,
+    *,
+    tenant_id: str,
+    person_id: str,
+    operator_id: str | None,
+    kind: ActionKind,
+    now: datetime,
+    failed_since: datetime,
+) -> DecisionSnapshot | None:
+    values = {
+        "tenant_id": tenant_id,
+        "person_id": person_id,
+        "operator_id": operator_id or "",
+        "failed_since": failed_since,
+        "now": now,
+    }
     rows = _prepared(SNAPSHOT, dialect).run(dbapi_connection, values)
     if not rows:
         return None
@@ -142,9 +198,14 @@ def read_snapshot(dbapi_connection: Any, dialect: Dialect, *, tenant_id: str, pe
         live = any(kind.value in g.action_kinds for g in granted)
     return DecisionSnapshot(
         tenant=Tenant(id=tenant_id, slug=row.tenant_slug, name=row.tenant_name, timezone=row.tenant_timezone),
-        person=_person(row), last_executed_at=row.last_executed, failed_verifications=row.failed,
-        requester_role=row.role, requester_provider_id=row.provider_id or "",
-        requester_provider_kind=row.provider_kind or "", grant_live=live)
+        person=_person(row),
+        last_executed_at=row.last_executed,
+        failed_verifications=row.failed,
+        requester_role=row.role,
+        requester_provider_id=row.provider_id or "",
+        requester_provider_kind=row.provider_kind or "",
+        grant_live=live,
+    )
 
 
 class SqlDecisionReads:
@@ -153,12 +214,27 @@ class SqlDecisionReads:
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def snapshot(self, *, tenant_id: str, person_id: str, operator_id: str | None, kind: ActionKind,
-                 now: datetime, failed_since: datetime) -> DecisionSnapshot | None:
+    def snapshot(
+        self,
+        *,
+        tenant_id: str,
+        person_id: str,
+        operator_id: str | None,
+        kind: ActionKind,
+        now: datetime,
+        failed_since: datetime,
+    ) -> DecisionSnapshot | None:
         connection = self._s.connection()
-        return read_snapshot(connection.connection.driver_connection, connection.dialect, tenant_id=tenant_id,
-                             person_id=person_id, operator_id=operator_id, kind=kind, now=now,
-                             failed_since=failed_since)
+        return read_snapshot(
+            connection.connection.driver_connection,
+            connection.dialect,
+            tenant_id=tenant_id,
+            person_id=person_id,
+            operator_id=operator_id,
+            kind=kind,
+            now=now,
+            failed_since=failed_since,
+        )
 
 
 class SqlDecisionReader:
@@ -170,12 +246,27 @@ class SqlDecisionReader:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def snapshot(self, *, tenant_id: str, person_id: str, operator_id: str | None, kind: ActionKind,
-                 now: datetime, failed_since: datetime) -> DecisionSnapshot | None:
+    def snapshot(
+        self,
+        *,
+        tenant_id: str,
+        person_id: str,
+        operator_id: str | None,
+        kind: ActionKind,
+        now: datetime,
+        failed_since: datetime,
+    ) -> DecisionSnapshot | None:
         connection = self._engine.raw_connection()
         try:
-            return read_snapshot(connection.driver_connection, self._engine.dialect, tenant_id=tenant_id,
-                                 person_id=person_id, operator_id=operator_id, kind=kind, now=now,
-                                 failed_since=failed_since)
+            return read_snapshot(
+                connection.driver_connection,
+                self._engine.dialect,
+                tenant_id=tenant_id,
+                person_id=person_id,
+                operator_id=operator_id,
+                kind=kind,
+                now=now,
+                failed_since=failed_since,
+            )
         finally:
             connection.close()

@@ -92,7 +92,6 @@ class SqlRequestRepository(SqlRepository):
             )
 
 
-
 def _request_columns(request: ActionRequest) -> dict[str, Any]:
     return {
         "kind": request.kind.value,
@@ -213,7 +212,6 @@ class SqlProofRepository(SqlRepository):
             .order_by(ProofRow.created_at, ProofRow.id)
         )
         return [_proof(r) for r in self._all(stmt)]
-
 
 
 def _proof_columns(proof: Proof) -> dict[str, Any]:
@@ -388,8 +386,15 @@ class SqlOutboxRepository(SqlRepository):
 
     def add(self, event: DomainEvent) -> None:
         envelope = json.dumps(event.envelope(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        self._pending.append({"event_id": event.id, "tenant_id": event.tenant_id, "type": event.type.value,
-                              "occurred_at": event.occurred_at, "envelope": envelope})
+        self._pending.append(
+            {
+                "event_id": event.id,
+                "tenant_id": event.tenant_id,
+                "type": event.type.value,
+                "occurred_at": event.occurred_at,
+                "envelope": envelope,
+            }
+        )
 
     def flush(self) -> None:
         if not self._pending:

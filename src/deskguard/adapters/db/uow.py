@@ -54,8 +54,13 @@ class SqlUnitOfWork:
     totp: SqlTotpStateRepository
     decisions: SqlDecisionReads
 
-    def __init__(self, sessions: sessionmaker[Session], *, read_only: bool = False,
-                 writer_lock: threading.Lock | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        read_only: bool = False,
+        writer_lock: threading.Lock | None = None,
+    ) -> None:
         self._sessions = sessions
         self._session: Session | None = None
         self.read_only = read_only
@@ -67,8 +72,10 @@ class SqlUnitOfWork:
             raise RuntimeError("a SqlUnitOfWork is not reentrant; ask the factory for a new one")
         if self._writer_lock is not None:
             if not self._writer_lock.acquire(timeout=WRITER_WAIT_S):
-                raise Conflict("the database is busy: another change took too long; try again",
-                               code="conflict.database_busy")
+                raise Conflict(
+                    "the database is busy: another change took too long; try again",
+                    code="conflict.database_busy",
+                )
             self._holds_lock = True
         session = self._session = self._sessions()
         self.tenants = SqlTenantRepository(session)
@@ -119,12 +126,14 @@ class SqlUnitOfWorkFactory:
         self.read_only = read_only
         # SQLite has one writer at a time. Queue this process's writers on a lock instead of letting
         # them poll SQLite's busy handler, whose growing sleeps gave multi-second tail latencies.
-        self._writer_lock = (_sqlite_writer_lock(engine)
-                             if engine.dialect.name == "sqlite" and not read_only else None)
+        self._writer_lock = (
+            _sqlite_writer_lock(engine) if engine.dialect.name == "sqlite" and not read_only else None
+        )
         # expire_on_commit=False: repositories hand out dataclasses, never live rows, so there is
         # nothing to refresh after a commit.
-        self._sessions = sessionmaker(engine_read_only(engine) if read_only else engine,
-                                      expire_on_commit=False, autoflush=False)
+        self._sessions = sessionmaker(
+            engine_read_only(engine) if read_only else engine, expire_on_commit=False, autoflush=False
+        )
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions, read_only=self.read_only, writer_lock=self._writer_lock)

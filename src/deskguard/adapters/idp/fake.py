@@ -43,8 +43,15 @@ class FakeIdentityProvider:
     def account(self, *, tenant_id: str, person_id: str) -> _Account:
         return self._accounts.setdefault((tenant_id, person_id), _Account())
 
-    def execute(self, *, tenant_id: str, person: Person, kind: ActionKind, params: dict[str, Any],
-                idempotency_key: str) -> ExecutionResult:
+    def execute(
+        self,
+        *,
+        tenant_id: str,
+        person: Person,
+        kind: ActionKind,
+        params: dict[str, Any],
+        idempotency_key: str,
+    ) -> ExecutionResult:
         with self._lock:
             self.calls.append((tenant_id, person.id, kind, idempotency_key))
             if self.timeout_next:
@@ -55,10 +62,14 @@ class FakeIdentityProvider:
                 raise ConnectorError(message)
             if idempotency_key in self._results:
                 return self._results[idempotency_key]
-            account = self._accounts.setdefault((tenant_id, person.id), _Account(
-                factors={f.id for f in person.factors if f.kind != FactorKind.RECOVERY_EMAIL},
-                groups=set(person.groups),
-                phones=[p.number for p in person.phones]))
+            account = self._accounts.setdefault(
+                (tenant_id, person.id),
+                _Account(
+                    factors={f.id for f in person.factors if f.kind != FactorKind.RECOVERY_EMAIL},
+                    groups=set(person.groups),
+                    phones=[p.number for p in person.phones],
+                ),
+            )
             result = self._apply(account, kind=kind, params=params)
             self._results[idempotency_key] = result
             return result
@@ -67,9 +78,14 @@ class FakeIdentityProvider:
         match kind:
             case ActionKind.RESET_PASSWORD:
                 account.password_generation += 1
-                return ExecutionResult(summary={"password_changed": True,
-                                                "force_change": params["force_change_at_next_sign_in"]},
-                                       secret=self._random.token(12), secret_kind="temporary_password")
+                return ExecutionResult(
+                    summary={
+                        "password_changed": True,
+                        "force_change": params["force_change_at_next_sign_in"],
+                    },
+                    secret=self._random.token(12),
+                    secret_kind="temporary_password",
+                )
             case ActionKind.UNLOCK_ACCOUNT:
                 account.locked = False
                 return ExecutionResult(summary={"unlocked": True})
@@ -93,16 +109,19 @@ class FakeIdentityProvider:
                 account.factors.add(factor_id)
                 return ExecutionResult(summary={"factor_enrolled": factor_id, "kind": params["kind"]})
             case ActionKind.ISSUE_TEMPORARY_ACCESS_PASS:
-                return ExecutionResult(summary={"lifetime_minutes": params["lifetime_minutes"],
-                                                "one_time": params["one_time"]},
-                                       secret=self._random.token(9), secret_kind="temporary_access_pass")
+                return ExecutionResult(
+                    summary={"lifetime_minutes": params["lifetime_minutes"], "one_time": params["one_time"]},
+                    secret=self._random.token(9),
+                    secret_kind="temporary_access_pass",
+                )
             case ActionKind.REVOKE_SESSIONS:
                 account.sessions_revoked += 1
                 return ExecutionResult(summary={"sessions_revoked": True})
             case ActionKind.GRANT_PRIVILEGE:
                 account.groups.add(params["group"])
-                return ExecutionResult(summary={"group_added": params["group"],
-                                                "duration_minutes": params["duration_minutes"]})
+                return ExecutionResult(
+                    summary={"group_added": params["group"], "duration_minutes": params["duration_minutes"]}
+                )
         raise ConnectorError(f"action {kind} not supported")  # pragma: no cover - enum is exhaustive
 
     def health(self) -> Health:

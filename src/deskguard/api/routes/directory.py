@@ -22,16 +22,30 @@ def me(actor: CurrentActor) -> dict[str, Any]:
 
 @router.get("/actions", summary="The action catalogue: risk tier and parameter schema of each action")
 def actions() -> list[dict[str, Any]]:
-    return [{"kind": s.kind.value, "tier": s.tier.label, "summary": s.summary,
-             "produces_secret": s.produces_secret, "params_schema": s.params.model_json_schema()}
-            for s in CATALOGUE.values()]
+    return [
+        {
+            "kind": s.kind.value,
+            "tier": s.tier.label,
+            "summary": s.summary,
+            "produces_secret": s.produces_secret,
+            "params_schema": s.params.model_json_schema(),
+        }
+        for s in CATALOGUE.values()
+    ]
 
 
 @router.get("/tenants/{tenant_id}/persons", summary="Find a person by name, e-mail, employee id or phone")
-def search(tenant_id: str, ctx: Ctx, actor: CurrentActor, q: str = Query(min_length=2, max_length=100),
-           limit: int = Query(default=20, ge=1, le=100)) -> list[PersonOut]:
-    return [PersonOut.of(p) for p in directory.search_persons(ctx, actor=actor, tenant_id=tenant_id, query=q,
-                                                              limit=limit)]
+def search(
+    tenant_id: str,
+    ctx: Ctx,
+    actor: CurrentActor,
+    q: str = Query(min_length=2, max_length=100),
+    limit: int = Query(default=20, ge=1, le=100),
+) -> list[PersonOut]:
+    return [
+        PersonOut.of(p)
+        for p in directory.search_persons(ctx, actor=actor, tenant_id=tenant_id, query=q, limit=limit)
+    ]
 
 
 @router.get("/tenants/{tenant_id}/persons/{person_id}", summary="A person's identity card")
@@ -41,16 +55,31 @@ def person(tenant_id: str, person_id: str, ctx: Ctx, actor: CurrentActor) -> Per
 
 @router.post("/tenants/{tenant_id}/tickets", status_code=201, summary="Record the ticket a request serves")
 def ticket(tenant_id: str, body: TicketIn, ctx: Ctx, actor: CurrentActor) -> TicketOut:
-    return TicketOut.of(directory.open_ticket(ctx, actor=actor, tenant_id=tenant_id, external_ref=body.external_ref,
-                                              channel=body.channel, claimed_identity=body.claimed_identity,
-                                              caller_number=body.caller_number))
+    return TicketOut.of(
+        directory.open_ticket(
+            ctx,
+            actor=actor,
+            tenant_id=tenant_id,
+            external_ref=body.external_ref,
+            channel=body.channel,
+            claimed_identity=body.claimed_identity,
+            caller_number=body.caller_number,
+        )
+    )
 
 
 @router.post("/tenants/{tenant_id}/grants", status_code=201, summary="Ask for a just-in-time elevation")
 def ask_grant(tenant_id: str, body: GrantIn, ctx: Ctx, actor: CurrentActor) -> GrantOut:
-    return GrantOut.of(grants.request_grant(ctx, actor=actor, tenant_id=tenant_id, action_kinds=body.action_kinds,
-                                            duration_minutes=body.duration_minutes,
-                                            justification=body.justification))
+    return GrantOut.of(
+        grants.request_grant(
+            ctx,
+            actor=actor,
+            tenant_id=tenant_id,
+            action_kinds=body.action_kinds,
+            duration_minutes=body.duration_minutes,
+            justification=body.justification,
+        )
+    )
 
 
 @router.get("/tenants/{tenant_id}/grants", summary="Grants (one's own; all of them for supervisors)")
@@ -59,19 +88,39 @@ def list_grants(tenant_id: str, ctx: Ctx, actor: CurrentActor) -> list[GrantOut]
 
 
 @router.post("/tenants/{tenant_id}/grants/{grant_id}/decision", summary="Approve or deny a grant")
-def decide_grant(tenant_id: str, grant_id: str, body: GrantDecisionIn, ctx: Ctx, actor: CurrentActor) -> GrantOut:
-    return GrantOut.of(grants.decide_grant(ctx, actor=actor, tenant_id=tenant_id, grant_id=grant_id,
-                                           approve=body.approve, comment=body.comment))
+def decide_grant(
+    tenant_id: str, grant_id: str, body: GrantDecisionIn, ctx: Ctx, actor: CurrentActor
+) -> GrantOut:
+    return GrantOut.of(
+        grants.decide_grant(
+            ctx,
+            actor=actor,
+            tenant_id=tenant_id,
+            grant_id=grant_id,
+            approve=body.approve,
+            comment=body.comment,
+        )
+    )
 
 
 @router.post("/tenants/{tenant_id}/grants/{grant_id}/revoke", summary="End a grant now")
 def revoke_grant(tenant_id: str, grant_id: str, ctx: Ctx, actor: CurrentActor) -> GrantOut:
-    return GrantOut.of(grants.revoke_grant(ctx, actor=actor, tenant_id=tenant_id, grant_id=grant_id,
-                                           reason="revoked through the API"))
+    return GrantOut.of(
+        grants.revoke_grant(
+            ctx, actor=actor, tenant_id=tenant_id, grant_id=grant_id, reason="revoked through the API"
+        )
+    )
 
 
 @router.get("/tenants/{tenant_id}/events", summary="The tenant's domain events, in order (the outbox)")
-def events(tenant_id: str, ctx: Ctx, actor: CurrentActor, after: int = Query(default=0, ge=0),
-           limit: int = Query(default=500, ge=1, le=5000)) -> list[dict[str, Any]]:
-    return [{"seq": e.seq, **e.envelope()} for e in list_events(ctx, actor=actor, tenant_id=tenant_id,
-                                                                 after_seq=after, limit=limit)]
+def events(
+    tenant_id: str,
+    ctx: Ctx,
+    actor: CurrentActor,
+    after: int = Query(default=0, ge=0),
+    limit: int = Query(default=500, ge=1, le=5000),
+) -> list[dict[str, Any]]:
+    return [
+        {"seq": e.seq, **e.envelope()}
+        for e in list_events(ctx, actor=actor, tenant_id=tenant_id, after_seq=after, limit=limit)
+    ]

@@ -34,21 +34,33 @@ def pending(ctx: Ctx, actor: CurrentActor) -> list[dict[str, Any]]:
     return out
 
 
-@router.post("/pushes/{proof_id}", summary="Answer a push: approve with the number the agent read out, or deny")
+@router.post(
+    "/pushes/{proof_id}", summary="Answer a push: approve with the number the agent read out, or deny"
+)
 def answer_push(proof_id: str, body: PushAnswerIn, ctx: Ctx, actor: CurrentActor) -> ProofOut:
-    proof = verification.respond_push(ctx, actor=actor, tenant_id=_tenant(actor), proof_id=proof_id,
-                                      approve=body.approve, number=body.number)
+    proof = verification.respond_push(
+        ctx,
+        actor=actor,
+        tenant_id=_tenant(actor),
+        proof_id=proof_id,
+        approve=body.approve,
+        number=body.number,
+    )
     return ProofOut.of(proof)
 
 
 @router.post("/confirmations/{proof_id}", summary="As the manager, confirm a report's request")
 def confirm(proof_id: str, body: ConfirmIn, ctx: Ctx, actor: CurrentActor) -> ProofOut:
-    return ProofOut.of(verification.confirm_as_manager(ctx, actor=actor, tenant_id=_tenant(actor),
-                                                       proof_id=proof_id, confirm=body.confirm))
+    return ProofOut.of(
+        verification.confirm_as_manager(
+            ctx, actor=actor, tenant_id=_tenant(actor), proof_id=proof_id, confirm=body.confirm
+        )
+    )
 
 
 @router.post("/requests", status_code=201, summary="Open a request for my own account")
 def self_service(body: SelfServiceIn, ctx: Ctx, actor: CurrentActor) -> RequestOut:
-    draft = requests.RequestDraft(kind=body.kind, person_id=actor.id, params=body.params,
-                                  justification=body.justification)
+    draft = requests.RequestDraft(
+        kind=body.kind, person_id=actor.id, params=body.params, justification=body.justification
+    )
     return RequestOut.of(requests.open_request(ctx, actor=actor, tenant_id=_tenant(actor), draft=draft))

@@ -27,34 +27,36 @@ def sign(key: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
-async def _verified_body(request: Request) -> bytes:
+async def _signed(request: Request, model: type[M]) -> M:
+    """The body, once its signature checks out, parsed into ``model`` (errors name the field)."""
     body = await request.body()
     given = request.headers.get("x-deskguard-signature", "")
     if not hmac.compare_digest(given, sign(request.app.state.webhook_key, body)):
         raise Unauthenticated("missing or bad X-Deskguard-Signature")
-    return body
-
-
-def _parse(model: type[M], body: bytes) -> M:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ValidationFailed(f"{'.'.join(map(str, first['loc']))}: {first['msg']}",
-                               field=".".join(map(str, first["loc"]))) from None
+        raise ValidationFailed(
+            f"{'.'.join(map(str, first['loc']))}: {first['msg']}", field=".".join(map(str, first["loc"]))
+        ) from None
 
 
 @router.post("/telephony", summary="Outcome of an automated call-back")
 async def telephony(request: Request, ctx: Ctx) -> ProofOut:
-    body = _parse(TelephonyWebhookIn, await _verified_body(request))
-    proof = await run_in_threadpool(verification.callback_result, ctx, call_id=body.call_id,
-                                    confirmed=body.confirmed)
-    return ProofOut.of(proof)
+    body = await _signed(request, TelephonyWebhookIn)
+    return ProofOut.of(
+        await run_in_threadpool(
+            verification.callback_result, ctx, call_id=body.call_id, confirmed=body.confirmed
+        )
+    )
 
 
 @router.post("/idv", summary="Verdict of an external identity verification")
 async def idv(request: Request, ctx: Ctx) -> ProofOut:
-    body = _parse(IdvWebhookIn, await _verified_body(request))
-    proof = await run_in_threadpool(verification.idv_result, ctx, session_id=body.session_id,
-                                    verified=body.verified)
-    return ProofOut.of(proof)
+    body = await _signed(request, IdvWebhookIn)
+    return ProofOut.of(
+        await run_in_threadpool(
+            verification.idv_result, ctx, session_id=body.session_id, verified=body.verified
+        )
+    )
