@@ -93,7 +93,7 @@ def test_explain_plain_words() -> None:
     out = result.output
     assert "NOT YET ALLOWED" in out
     assert "self_service_initiated + push_number_match   [missing: self_service_initiated]" in out
-    assert "not accepted here: callback_automated: registered phone changed 1 day(s) ago" in out
+    assert "not accepted here: callback_automated: registered phone changed 1.0 day(s) ago" in out
     assert "approvals: 1 of 1 (supervisor or higher)" in out
     assert "matched recent-phone-change (target.phone_changed_days=1.0)" in out
 
