@@ -23,7 +23,8 @@ class Timeouts:
     manager: timedelta = timedelta(hours=2)
     idv: timedelta = timedelta(hours=1)
     approval: timedelta = timedelta(hours=1)
-    proof_attempts: int = 3
+    proof_attempts: int = 3  # answers per proof before it locks
+    proofs_per_method: int = 3  # proofs of one method per request: bounds guesses at 3 x 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

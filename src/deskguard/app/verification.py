@@ -97,6 +97,22 @@ def start_proof(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: st
                 code="proof_rejected.state",
             )
         _useful(request, chosen)
+        earlier = [
+            p
+            for p in uow.proofs.list_for_request(tenant_id=tenant_id, request_id=request.id)
+            if p.method == chosen
+        ]
+        if any(p.status == ProofStatus.PENDING and p.expires_at > ctx.clock.now() for p in earlier):
+            raise ProofRejected(
+                f"a {chosen.value} proof is already waiting for an answer on this request",
+                code="proof_rejected.already_pending",
+            )
+        if len(earlier) >= ctx.timeouts.proofs_per_method:
+            raise ProofRejected(
+                f"{chosen.value} was tried {len(earlier)} times on this request; use another "
+                "method or open a new request (a supervisor will see the failures)",
+                code="proof_rejected.too_many_attempts",
+            )
         person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
         assert person is not None
         proof, channel_ref = _challenge(ctx, uow, request=request, person=person, method=chosen)

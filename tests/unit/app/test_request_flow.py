@@ -161,19 +161,15 @@ def test_totp_is_accepted_once_and_a_replayed_code_is_refused(world: World) -> N
         world.ctx, actor=world.operator("agent"), tenant_id="t_a", proof_id=start(first.id).id, code=code
     )
     assert proof.status == ProofStatus.SUCCEEDED
-    second = _open(world, person="plain")
+    second = start(_open(world, person="plain").id)
     with pytest.raises(ProofRejected) as err:
         verification.submit_totp(
-            world.ctx, actor=world.operator("agent"), tenant_id="t_a", proof_id=start(second.id).id, code=code
+            world.ctx, actor=world.operator("agent"), tenant_id="t_a", proof_id=second.id, code=code
         )
     assert "already used" in err.value.message
     world.clock.advance(seconds=30)
     ok = verification.submit_totp(
-        world.ctx,
-        actor=world.operator("agent"),
-        tenant_id="t_a",
-        proof_id=start(second.id).id,
-        code=world.code_now(),
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", proof_id=second.id, code=world.code_now()
     )
     assert ok.status == ProofStatus.SUCCEEDED
 
@@ -298,3 +294,42 @@ def test_cancelled_is_final(world: World) -> None:
             verdict="approve",
             comment="",
         )
+
+
+def test_guessing_is_bounded_per_request(world: World) -> None:
+    """3 answers per proof, 3 proofs per method and request: at most 9 TOTP guesses per request."""
+    request = _open(world)
+
+    def start():
+        return verification.start_proof(
+            world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request.id, method="totp"
+        )
+
+    first = start()
+    with pytest.raises(ProofRejected) as pending:
+        start()
+    assert pending.value.code == "proof_rejected.already_pending"
+    proof = first
+    for round_ in range(3):
+        for _ in range(3):
+            with pytest.raises(ProofRejected):
+                verification.submit_totp(
+                    world.ctx,
+                    actor=world.operator("agent"),
+                    tenant_id="t_a",
+                    proof_id=proof.id,
+                    code="000000",
+                )
+        if round_ < 2:
+            proof = start()
+    with pytest.raises(ProofRejected) as capped:
+        start()
+    assert capped.value.code == "proof_rejected.too_many_attempts"
+    decision = requests.preview(
+        world.ctx,
+        actor=world.operator("agent"),
+        tenant_id="t_a",
+        draft=RequestDraft(kind="reset_mfa", person_id="plain"),
+    )
+    fired = {t.rule for t in decision.trace if t.matched}
+    assert "repeated-failed-verifications" in fired  # the failures raise the bar for the next request
