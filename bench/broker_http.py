@@ -45,8 +45,7 @@ from psycopg import sql
 from pydantic import BaseModel
 from sqlalchemy import create_engine, text
 
-from deskguard.api.app import create_app
-from deskguard.bootstrap import build
+from deskguard.bootstrap import build, http_app
 from deskguard.settings import load_settings
 from deskguard.sim.demo import seed_demo
 
@@ -82,10 +81,8 @@ class BenchError(Exception):
 
 
 def broker_app() -> FastAPI:
-    """The real broker over the database named by ``DESKGUARD_BENCH_DATABASE_URL``."""
-    settings = load_settings(database_url=os.environ[URL_ENV], demo=True)
-    runtime = build(settings)
-    return create_app(runtime.ctx, webhook_key=settings.webhook_key(), max_body_bytes=settings.max_body_bytes)
+    """The real broker, as ``deskguard serve`` builds it, over ``DESKGUARD_BENCH_DATABASE_URL``."""
+    return http_app(build(load_settings(database_url=os.environ[URL_ENV], demo=True)))
 
 
 class CeilingIn(BaseModel):

@@ -6,8 +6,10 @@ build a ``Runtime`` here too, with a fixed clock or seeded randomness when they 
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from deskguard.adapters.channels.fake import (
@@ -18,10 +20,12 @@ from deskguard.adapters.channels.fake import (
 )
 from deskguard.adapters.db.decision_reads import SqlDecisionReader
 from deskguard.adapters.db.engine import make_engine
+from deskguard.adapters.db.health import readiness
 from deskguard.adapters.db.migrate import upgrade
 from deskguard.adapters.db.uow import SqlUnitOfWorkFactory
 from deskguard.adapters.idp.fake import FakeIdentityProvider
 from deskguard.adapters.system import AesGcmSecretBox, SystemClock, SystemRandomness
+from deskguard.api.app import create_app
 from deskguard.app.context import AppContext
 from deskguard.domain.ports import Channels, Clock, Randomness
 from deskguard.policy.loader import load_policy
@@ -76,3 +80,18 @@ def build(
         idv=idv,
         notifier=notifier,
     )
+
+
+def http_app(runtime: Runtime) -> FastAPI:
+    """The API as ``deskguard serve`` runs it. Call once, just before serving."""
+    app = create_app(
+        runtime.ctx,
+        webhook_key=runtime.settings.webhook_key(),
+        max_body_bytes=runtime.settings.max_body_bytes,
+        readiness=lambda: readiness(runtime.engine),
+    )
+    # Everything built so far lives as long as the process: keep it out of the collector's full
+    # passes, which otherwise scan the whole start-up heap and show up as latency spikes.
+    gc.collect()
+    gc.freeze()
+    return app

@@ -14,8 +14,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from deskguard.api.app import create_app
-from deskguard.bootstrap import Runtime, build
+from deskguard.bootstrap import Runtime, build, http_app
 from deskguard.domain.errors import ConfigurationError, PolicyError
 from deskguard.settings import Settings, load_settings
 
@@ -51,15 +50,7 @@ def _runtime(settings: Settings, *, migrate: bool) -> Runtime:
 
 
 def _serve(runtime: Runtime, *, host: str, port: int) -> None:
-    from deskguard.adapters.db.health import readiness
-
-    api = create_app(
-        runtime.ctx,
-        webhook_key=runtime.settings.webhook_key(),
-        max_body_bytes=runtime.settings.max_body_bytes,
-        readiness=lambda: readiness(runtime.engine),
-    )
-    uvicorn.run(api, host=host, port=port, log_level="info")
+    uvicorn.run(http_app(runtime), host=host, port=port, log_level="info")
 
 
 @app.command()
