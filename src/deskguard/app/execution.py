@@ -45,11 +45,14 @@ def execute_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id
             params=claimed.params,
             idempotency_key=claimed.id,
         )
-    except ConnectorTimeout as exc:
-        _release_after_timeout(ctx, actor=actor, request=claimed, reason=exc.message)
-        raise
     except ConnectorError as exc:
         _record_failure(ctx, actor=actor, request=claimed, reason=exc.message)
+        raise
+    except ConnectorTimeout as exc:
+        _release_unknown(ctx, actor=actor, request=claimed, reason=exc.message)
+        raise
+    except Exception as exc:  # a connector bug: the outcome is as unknown as after a timeout
+        _release_unknown(ctx, actor=actor, request=claimed, reason=f"{type(exc).__name__} in the connector")
         raise
     return _record_success(
         ctx,
@@ -143,15 +146,7 @@ def _record_success(
             secret_for_agent = result.secret
             delivery = {"delivered_to": "agent", "kind": result.secret_kind}
         else:
-            channel = _verified_channel(person)
-            ref = ctx.channels.notifier.deliver_secret(
-                tenant_id=request.tenant_id,
-                person=person,
-                channel=channel,
-                kind=result.secret_kind,
-                secret=result.secret,
-            )
-            delivery = {"delivered_to": channel, "kind": result.secret_kind, "reference": ref}
+            delivery = _deliver(ctx, request=request, person=person, result=result)
     with ctx.uow() as uow:
         done = request.moved(
             RequestState.EXECUTED,
@@ -181,7 +176,7 @@ def _record_success(
             emit(
                 ctx,
                 uow,
-                type=EventType.SECRET_DELIVERED,
+                type=EventType.SECRET_DELIVERY_FAILED if "failed" in delivery else EventType.SECRET_DELIVERED,
                 actor=actor,
                 tenant_id=request.tenant_id,
                 request_id=request.id,
@@ -190,6 +185,26 @@ def _record_success(
             )
         uow.commit()
     return Execution(request=done, secret_for_agent=secret_for_agent)
+
+
+def _deliver(
+    ctx: AppContext, *, request: ActionRequest, person: Person, result: ExecutionResult
+) -> dict[str, str]:
+    """Send the produced secret to the person's verified channel. The action has run by now, so a
+    failed delivery is recorded (and the secret dropped: a new request issues a new one), never
+    allowed to hide that the identity provider changed the account."""
+    channel = _verified_channel(person)
+    try:
+        ref = ctx.channels.notifier.deliver_secret(
+            tenant_id=request.tenant_id,
+            person=person,
+            channel=channel,
+            kind=result.secret_kind,
+            secret=result.secret or "",
+        )
+    except Exception as exc:  # any notifier failure: the secret is not delivered, the rest stands
+        return {"delivered_to": channel, "kind": result.secret_kind, "failed": type(exc).__name__}
+    return {"delivered_to": channel, "kind": result.secret_kind, "reference": ref}
 
 
 def _verified_channel(person: Person) -> str:
@@ -217,7 +232,7 @@ def _record_failure(ctx: AppContext, *, actor: Actor, request: ActionRequest, re
         uow.commit()
 
 
-def _release_after_timeout(ctx: AppContext, *, actor: Actor, request: ActionRequest, reason: str) -> None:
+def _release_unknown(ctx: AppContext, *, actor: Actor, request: ActionRequest, reason: str) -> None:
     with ctx.uow() as uow:
         uow.requests.update(
             request.moved(RequestState.READY, at=ctx.clock.now(), failure_reason=f"outcome unknown: {reason}")

@@ -32,6 +32,7 @@ class EventType(StrEnum):
     APPROVAL_GRANTED = "approval.granted"
     APPROVAL_DENIED = "approval.denied"
     SECRET_DELIVERED = "secret.delivered"
+    SECRET_DELIVERY_FAILED = "secret.delivery_failed"
     GRANT_REQUESTED = "grant.requested"
     GRANT_APPROVED = "grant.approved"
     GRANT_DENIED = "grant.denied"

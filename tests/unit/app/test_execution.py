@@ -214,3 +214,35 @@ def test_outsourced_privilege_grant_needs_a_live_jit_grant_and_records_its_use(w
         ),
     )
     assert not late.grant_present  # time-boxed
+
+
+def test_an_unexpected_connector_error_leaves_the_request_pending_not_executing(world: World) -> None:
+    rid = _ready(world)
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("bug in a connector")
+
+    real = world.idp.execute
+    world.idp.execute = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        _execute(world, rid)
+    world.idp.execute = real  # type: ignore[method-assign]
+    with world.ctx.uow() as uow:
+        stored = uow.requests.get(tenant_id="t_a", request_id=rid)
+        types = [e.type for e in uow.outbox.list(tenant_id="t_a")]
+    assert stored.state == RequestState.READY and types[-1] == EventType.REQUEST_EXECUTION_UNKNOWN
+    assert _execute(world, rid).request.state == RequestState.EXECUTED
+
+
+def test_a_failed_secret_delivery_is_recorded_and_the_execution_stands(world: World) -> None:
+    rid = _ready(world, kind="reset_password")
+    world.notifier.fail_next = True
+    done = _execute(world, rid)
+    assert done.request.state == RequestState.EXECUTED and done.secret_for_agent is None
+    assert done.request.result["secret"] == {
+        "delivered_to": "recovery_email",
+        "kind": "temporary_password",
+        "failed": "OSError",
+    }
+    with world.ctx.uow() as uow:
+        assert [e.type for e in uow.outbox.list(tenant_id="t_a")][-1] == EventType.SECRET_DELIVERY_FAILED

@@ -70,10 +70,14 @@ class FakeNotifier:
         self._random = randomness
         self._lock = threading.Lock()
         self.deliveries: list[Delivery] = []
+        self.fail_next = False  # tests: make the next delivery fail
         self.messages: list[tuple[str, str, str]] = []  # (person id, subject, body)
 
     def deliver_secret(self, *, tenant_id: str, person: Person, channel: str, kind: str, secret: str) -> str:
         with self._lock:
+            if self.fail_next:
+                self.fail_next = False
+                raise OSError("mail relay refused the message")
             ref = self._random.new_id("dlv")
             self.deliveries.append(Delivery(ref, tenant_id, person.id, channel, kind, secret))
             return ref
