@@ -13,7 +13,7 @@ from deskguard.app.access import APPROVERS, require_operator, same_human
 from deskguard.app.context import AppContext
 from deskguard.app.evaluation import role_satisfies
 from deskguard.app.outbox import emit
-from deskguard.app.requests import live_request, settle
+from deskguard.app.requests import live_request, move_request, settle
 from deskguard.domain.errors import Forbidden, InvalidTransition, SeparationOfDuties, ValidationFailed
 from deskguard.domain.events import Actor, EventType
 from deskguard.domain.ports import RequestFilter
@@ -99,19 +99,14 @@ def decide_approval(
             comment=comment,
         )
         if chosen == ApprovalVerdict.DENY:
-            result = request.moved(RequestState.DENIED, at=now, failure_reason=f"denied: {comment}")
-            uow.requests.update(result)
-            emit(
+            result = move_request(
                 ctx,
                 uow,
-                type=EventType.REQUEST_STATE_CHANGED,
+                request=request,
+                to=RequestState.DENIED,
                 actor=actor,
-                tenant_id=tenant_id,
-                request_id=request.id,
-                person_id=request.person_id,
-                **{"from": request.state.value},
-                to=RequestState.DENIED.value,
                 reason=comment,
+                failure_reason=f"denied: {comment}",
             )
         else:
             result = settle(ctx, uow, request=request, actor=actor)

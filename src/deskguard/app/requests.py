@@ -208,8 +208,6 @@ def settle(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, actor: A
     decision, _facts = decide(ctx, uow, request=request, now=now)
     target = state_for(decision)
     recorded = decision.to_dict()
-    moved = request.moved(target, at=now, decision=recorded)
-    uow.requests.update(moved)
     emit(
         ctx,
         uow,
@@ -220,7 +218,23 @@ def settle(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, actor: A
         person_id=request.person_id,
         decision=recorded,
     )
-    if target != request.state:
+    return move_request(ctx, uow, request=request, to=target, actor=actor, decision=recorded)
+
+
+def move_request(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    *,
+    request: ActionRequest,
+    to: RequestState,
+    actor: Actor,
+    reason: str = "",
+    **changes: Any,
+) -> ActionRequest:
+    """Move a request, store it (compare-and-set) and record the change, in the caller's tx."""
+    moved = request.moved(to, at=ctx.clock.now(), **changes)
+    uow.requests.update(moved)
+    if to != request.state:
         emit(
             ctx,
             uow,
@@ -229,8 +243,8 @@ def settle(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, actor: A
             tenant_id=request.tenant_id,
             request_id=request.id,
             person_id=request.person_id,
-            **{"from": request.state.value},
-            to=target.value,
+            **{"from": request.state.value, "to": to.value},
+            **({"reason": reason} if reason else {}),
         )
     return moved
 
@@ -246,19 +260,8 @@ def live_request(
             code=f"invalid_transition.{request.state.value}",
         )
     if ctx.clock.now() >= request.expires_at and request.state != RequestState.EXECUTING:
-        expired = request.moved(RequestState.EXPIRED, at=ctx.clock.now())
-        uow.requests.update(expired)
-        emit(
-            ctx,
-            uow,
-            type=EventType.REQUEST_STATE_CHANGED,
-            actor=actor,
-            tenant_id=tenant_id,
-            request_id=request.id,
-            person_id=request.person_id,
-            **{"from": request.state.value},
-            to=RequestState.EXPIRED.value,
-            reason="request expired",
+        move_request(
+            ctx, uow, request=request, to=RequestState.EXPIRED, actor=actor, reason="request expired"
         )
         uow.commit()
         raise InvalidTransition(
@@ -291,19 +294,14 @@ def cancel_request(
     require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
     with ctx.uow() as uow:
         request = live_request(ctx, uow, tenant_id=tenant_id, request_id=request_id, actor=actor)
-        cancelled = request.moved(RequestState.CANCELLED, at=ctx.clock.now(), failure_reason=reason)
-        uow.requests.update(cancelled)
-        emit(
+        cancelled = move_request(
             ctx,
             uow,
-            type=EventType.REQUEST_STATE_CHANGED,
+            request=request,
+            to=RequestState.CANCELLED,
             actor=actor,
-            tenant_id=tenant_id,
-            request_id=request.id,
-            person_id=request.person_id,
-            **{"from": request.state.value},
-            to=RequestState.CANCELLED.value,
             reason=reason,
+            failure_reason=reason,
         )
         uow.commit()
     return cancelled
