@@ -19,7 +19,7 @@ from deskguard.domain.actions import spec_for, validate_params
 from deskguard.domain.decision import Decision, Evidence
 from deskguard.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from deskguard.domain.events import Actor, ActorKind, EventType
-from deskguard.domain.model import Person, Ticket
+from deskguard.domain.model import Ticket
 from deskguard.domain.ports import RequestFilter, UnitOfWork
 from deskguard.domain.requests import (
     METHOD_CHANNEL,
@@ -46,13 +46,6 @@ class RequestDraft:
     params: dict[str, Any] | None = None
     ticket_id: str | None = None
     justification: str = ""
-
-
-def _load_person(uow: UnitOfWork, *, tenant_id: str, person_id: str) -> Person:
-    person = uow.persons.get(tenant_id=tenant_id, person_id=person_id)
-    if person is None:
-        raise NotFound(f"person {person_id} not found", code="not_found.person", field="person_id")
-    return person
 
 
 def _load_ticket(uow: UnitOfWork, *, tenant_id: str, ticket_id: str | None) -> Ticket | None:
@@ -122,13 +115,14 @@ def open_request(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: Reques
     spec, params = _validated(draft)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        person = _load_person(uow, tenant_id=tenant_id, person_id=draft.person_id)
+        # An unknown person (or one of another tenant) fails the decision's read in settle() below,
+        # before anything is committed.
         _load_ticket(uow, tenant_id=tenant_id, ticket_id=draft.ticket_id)
         request = ActionRequest(
             id=ctx.random.new_id("req"),
             tenant_id=tenant_id,
             kind=spec.kind,
-            person_id=person.id,
+            person_id=draft.person_id,
             requester_id=actor.id,
             origin=origin,
             ticket_id=draft.ticket_id,
@@ -137,7 +131,7 @@ def open_request(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: Reques
             params_hash=params_hash(
                 tenant_id=tenant_id,
                 kind=spec.kind,
-                person_id=person.id,
+                person_id=draft.person_id,
                 params=params,
                 ticket_id=draft.ticket_id,
             ),
@@ -154,7 +148,7 @@ def open_request(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: Reques
             actor=actor,
             tenant_id=tenant_id,
             request_id=request.id,
-            person_id=person.id,
+            person_id=draft.person_id,
             kind=spec.kind.value,
             tier=spec.tier.label,
             origin=origin.value,

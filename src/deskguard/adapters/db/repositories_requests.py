@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,22 +67,22 @@ class SqlRequestRepository(SqlRepository):
         return [_request(r) for r in self._all(stmt)]
 
     def add(self, request: ActionRequest) -> None:
-        self._s.execute(
-            insert(RequestRow).values(tenant_id=request.tenant_id, id=request.id, **_request_columns(request))
+        self._s.connection().execute(
+            _INSERT_REQUEST,
+            {"v_tenant_id": request.tenant_id, "v_id": request.id, **_request_values(request)},
         )
 
     def update(self, request: ActionRequest) -> None:
         # The WHERE on the previous version is the whole concurrency story: PostgreSQL re-checks it
         # after waiting for a concurrent writer's row lock; SQLite runs writers one at a time.
-        result = self._s.execute(
-            update(RequestRow)
-            .where(
-                RequestRow.tenant_id == request.tenant_id,
-                RequestRow.id == request.id,
-                RequestRow.version == request.version - 1,
-            )
-            .values(**_request_columns(request))
-            .execution_options(synchronize_session=False)
+        result = self._s.connection().execute(
+            _UPDATE_REQUEST,
+            {
+                "w_tenant_id": request.tenant_id,
+                "w_id": request.id,
+                "w_version": request.version - 1,
+                **_request_values(request),
+            },
         )
         if rowcount(result) == 0:
             raise Conflict(
@@ -90,6 +90,10 @@ class SqlRequestRepository(SqlRepository):
                 code="conflict.stale_request",
                 details={"request_id": request.id, "expected_version": request.version - 1},
             )
+
+
+def _request_values(request: ActionRequest) -> dict[str, Any]:
+    return {f"v_{name}": value for name, value in _request_columns(request).items()}
 
 
 def _request_columns(request: ActionRequest) -> dict[str, Any]:
@@ -111,6 +115,28 @@ def _request_columns(request: ActionRequest) -> dict[str, Any]:
         "failure_reason": request.failure_reason,
         "version": request.version,
     }
+
+
+# Built once: these run on every state change, and building SQLAlchemy statements per call cost
+# more than executing them. The columns' types still process every bound value.
+_REQUESTS = RequestRow.__table__
+_COLUMNS = tuple(c.name for c in _REQUESTS.columns if c.name not in ("tenant_id", "id"))
+_INSERT_REQUEST = insert(_REQUESTS).values(
+    {
+        "tenant_id": bindparam("v_tenant_id"),
+        "id": bindparam("v_id"),
+        **{c: bindparam(f"v_{c}") for c in _COLUMNS},
+    }
+)
+_UPDATE_REQUEST = (
+    update(_REQUESTS)
+    .where(
+        _REQUESTS.c.tenant_id == bindparam("w_tenant_id"),
+        _REQUESTS.c.id == bindparam("w_id"),
+        _REQUESTS.c.version == bindparam("w_version"),
+    )
+    .values({c: bindparam(f"v_{c}") for c in _COLUMNS})
+)
 
 
 def _request(row: RequestRow) -> ActionRequest:
