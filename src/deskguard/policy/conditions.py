@@ -157,8 +157,13 @@ class ConditionSet:
         # same double either way, and an int given for a float fact works too.
         for flat in self.floats:
             value = values[flat]
-            if type(value) is float and value.is_integer() and -_EXACT <= value <= _EXACT:
-                values[flat] = int(value)
+            if type(value) is float:
+                if value.is_integer() and -_EXACT <= value <= _EXACT:
+                    values[flat] = int(value)
+            elif type(value) is not int:
+                # double() would coerce a string ("0" -> 0.0) or a bool: pass null instead, which
+                # double() refuses, so the condition errors and its rule fails closed.
+                values[flat] = None
         return values
 
     def run(self, values: dict[str, Any]) -> tuple[list[bool], dict[int, str]]:

@@ -301,3 +301,13 @@ def test_runtime_error_always_blocks(
 
 def test_case_defaults_fill_the_tier() -> None:
     assert facts_with_defaults({"action.kind": "reset_mfa"})["action.tier"] == 4
+
+
+@pytest.mark.parametrize("bad", ["0", "95", True, None, [1]])
+def test_a_float_fact_of_the_wrong_type_is_never_coerced(policy_with: Build, bad: Any) -> None:
+    """Regression (found by hypothesis): CEL's double() turns the string "0" into 0.0; the engine
+    must not, so a mistyped fact blocks instead of being read as a number."""
+    policy = policy_with("- {id: risky, when: target.risk_score >= 70.0, message: m, add_approvals: 1}\n")
+    f = {**facts_with_defaults({"action.kind": "unlock_account"}), "target.risk_score": bad}
+    decision = evaluate(policy, facts=f, evidence=Evidence(frozenset({P.PUSH_NUMBER_MATCH}), ()))
+    assert decision.blocked and not decision.allowed
