@@ -1,4 +1,4 @@
-"""Who am I, which tenants, the action catalogue, people and tickets, grants, and the event outbox."""
+"""Who am I, the action catalogue, people and tickets: what an agent looks up before asking."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from deskguard.api.deps import Ctx, CurrentActor
-from deskguard.api.schemas import GrantDecisionIn, GrantIn, GrantOut, PersonOut, TicketIn, TicketOut
-from deskguard.app import directory, grants
-from deskguard.app.outbox import list_events
+from deskguard.api.schemas import PersonOut, TicketIn, TicketOut
+from deskguard.app import directory
 from deskguard.domain.actions import CATALOGUE
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
@@ -66,61 +65,3 @@ def ticket(tenant_id: str, body: TicketIn, ctx: Ctx, actor: CurrentActor) -> Tic
             caller_number=body.caller_number,
         )
     )
-
-
-@router.post("/tenants/{tenant_id}/grants", status_code=201, summary="Ask for a just-in-time elevation")
-def ask_grant(tenant_id: str, body: GrantIn, ctx: Ctx, actor: CurrentActor) -> GrantOut:
-    return GrantOut.of(
-        grants.request_grant(
-            ctx,
-            actor=actor,
-            tenant_id=tenant_id,
-            action_kinds=body.action_kinds,
-            duration_minutes=body.duration_minutes,
-            justification=body.justification,
-        )
-    )
-
-
-@router.get("/tenants/{tenant_id}/grants", summary="Grants (one's own; all of them for supervisors)")
-def list_grants(tenant_id: str, ctx: Ctx, actor: CurrentActor) -> list[GrantOut]:
-    return [GrantOut.of(g) for g in grants.list_grants(ctx, actor=actor, tenant_id=tenant_id)]
-
-
-@router.post("/tenants/{tenant_id}/grants/{grant_id}/decision", summary="Approve or deny a grant")
-def decide_grant(
-    tenant_id: str, grant_id: str, body: GrantDecisionIn, ctx: Ctx, actor: CurrentActor
-) -> GrantOut:
-    return GrantOut.of(
-        grants.decide_grant(
-            ctx,
-            actor=actor,
-            tenant_id=tenant_id,
-            grant_id=grant_id,
-            approve=body.approve,
-            comment=body.comment,
-        )
-    )
-
-
-@router.post("/tenants/{tenant_id}/grants/{grant_id}/revoke", summary="End a grant now")
-def revoke_grant(tenant_id: str, grant_id: str, ctx: Ctx, actor: CurrentActor) -> GrantOut:
-    return GrantOut.of(
-        grants.revoke_grant(
-            ctx, actor=actor, tenant_id=tenant_id, grant_id=grant_id, reason="revoked through the API"
-        )
-    )
-
-
-@router.get("/tenants/{tenant_id}/events", summary="The tenant's domain events, in order (the outbox)")
-def events(
-    tenant_id: str,
-    ctx: Ctx,
-    actor: CurrentActor,
-    after: int = Query(default=0, ge=0),
-    limit: int = Query(default=500, ge=1, le=5000),
-) -> list[dict[str, Any]]:
-    return [
-        {"seq": e.seq, **e.envelope()}
-        for e in list_events(ctx, actor=actor, tenant_id=tenant_id, after_seq=after, limit=limit)
-    ]
