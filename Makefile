@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/broker_http.py
+	$(BIN)/python bench/audit_merkle.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
