@@ -25,6 +25,7 @@ from deskguard.adapters.db.migrate import upgrade
 from deskguard.adapters.db.uow import SqlUnitOfWorkFactory
 from deskguard.adapters.idp.fake import FakeIdentityProvider
 from deskguard.adapters.system import AesGcmSecretBox, SystemClock, SystemRandomness
+from deskguard.adapters.witness import FileWitness
 from deskguard.api.app import create_app
 from deskguard.app.context import AppContext
 from deskguard.domain.ports import Channels, Clock, Randomness
@@ -69,6 +70,8 @@ def build(
         secrets=AesGcmSecretBox(settings.master_key_bytes()),
         channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
         policy=load_policy(settings.policy_path),
+        ledger_origin=settings.ledger_origin,
+        witness=FileWitness(settings.witness_dir),
     )
     return Runtime(
         settings=settings,

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     webhook_secret: str = Field(default=PLACEHOLDER, description="HMAC key that signs provider webhooks")
     policy_path: Path = Field(default=REPO_ROOT / "content" / "policies" / "default.yml")
     demo: bool = Field(default=False, description="demo mode: fake connectors, placeholder secrets allowed")
+    ledger_origin: str = Field(
+        default="deskguard.local", description="names each tenant's log in checkpoints"
+    )
+    witness_dir: Path = Field(
+        default=Path("var") / "witness", description="where signed checkpoints are published"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from deskguard.adapters.db.engine import make_engine
-from deskguard.adapters.db.migrate import current_revision, upgrade
+from deskguard.adapters.db.migrate import alembic_config, current_revision, upgrade
 from deskguard.adapters.db.tables import metadata
 from deskguard.domain.errors import ConfigurationError
 
-HEAD = "0001"
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_sqlite_connections_use_wal_full_sync_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:

@@ -13,78 +13,13 @@ Every step leaves an outbox event.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
-from fastapi.testclient import TestClient
+from demo_desk import ALICE, BRUNO, CLAIRE, JEAN, OLGA, OSCAR, Desk, T
 
-from deskguard.adapters.system import FixedClock, SeededRandomness
-from deskguard.api.app import create_app
-from deskguard.api.routes.webhooks import sign
-from deskguard.bootstrap import Runtime, build
 from deskguard.domain.events import EventEnvelope
-from deskguard.settings import load_settings
-from deskguard.sim.demo import seed_demo
 
-TUESDAY_10_PARIS = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 WEDNESDAY_03_PARIS = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
-T = "/api/v1/tenants/tnt_acme"
-
-
-class Desk:
-    def __init__(self, runtime: Runtime, client: TestClient, creds: dict) -> None:
-        self.runtime, self.client, self.creds = runtime, client, creds
-
-    def _auth(self, who: str) -> dict[str, str]:
-        entry = self.creds["operators"].get(who) or self.creds["persons"][who]
-        return {"Authorization": f"Bearer {entry.get('token') or entry['portal_token']}"}
-
-    def post(self, path: str, who: str, body: dict | None = None, status: int = 200) -> dict:
-        r = self.client.post(path, json=body, headers=self._auth(who))
-        assert r.status_code == status, r.text
-        return r.json()
-
-    def get(self, path: str, who: str) -> dict | list:
-        r = self.client.get(path, headers=self._auth(who))
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def webhook(self, path: str, body: dict) -> dict:
-        raw = json.dumps(body).encode()
-        r = self.client.post(
-            path,
-            content=raw,
-            headers={
-                "x-deskguard-signature": sign(self.runtime.settings.webhook_key(), raw),
-                "content-type": "application/json",
-            },
-        )
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
-ALICE, BRUNO, OSCAR, OLGA = (
-    "alice.agent@desk.example",
-    "bruno.supervisor@desk.example",
-    "oscar@farshore.example",
-    "olga@farshore.example",
-)
-CLAIRE, JEAN = "claire.dubois0@acme.example", "jean.martin1@acme.example"
-
-
-@pytest.fixture
-def desk(db_url: str) -> Iterator[Desk]:
-    clock = FixedClock(TUESDAY_10_PARIS)
-    runtime = build(
-        load_settings(database_url=db_url, demo=True), clock=clock, randomness=SeededRandomness(3)
-    )
-    creds = seed_demo(runtime.ctx).to_json()
-    app = create_app(runtime.ctx, webhook_key=runtime.settings.webhook_key())
-    with TestClient(app) as client:
-        yield Desk(runtime, client, creds)
-    runtime.engine.dispose()
 
 
 def _sets(decision: dict) -> list[set[str]]:

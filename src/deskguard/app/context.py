@@ -11,7 +11,15 @@ from datetime import timedelta
 from typing import Any
 
 from deskguard.app.actor_cache import ActorCache
-from deskguard.domain.ports import Channels, Clock, DecisionReads, Randomness, SecretBox, UnitOfWorkFactory
+from deskguard.domain.ports import (
+    Channels,
+    Clock,
+    DecisionReads,
+    Randomness,
+    SecretBox,
+    UnitOfWorkFactory,
+    Witness,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,3 +47,5 @@ class AppContext:
     policy: Any  # deskguard.policy CompiledPolicy; typed loosely to keep policy swappable at runtime
     timeouts: Timeouts = Timeouts()
     actors: ActorCache = field(default_factory=ActorCache)  # resolved tokens, for a few seconds
+    ledger_origin: str = "deskguard.local"  # checkpoints name each log <origin>/tenants/<tenant id>
+    witness: Witness | None = None  # where signed checkpoints are published outside the database

@@ -6,6 +6,7 @@ from typing import Any
 
 from deskguard.app.access import require_operator
 from deskguard.app.context import AppContext
+from deskguard.app.ledger import record_for
 from deskguard.domain.events import Actor, DomainEvent, EventType
 from deskguard.domain.ports import UnitOfWork
 
@@ -34,6 +35,7 @@ def emit(
         correlation_id=correlation_id or request_id,
     )
     uow.outbox.add(event)
+    uow.ledger.add(record_for(ctx, event))  # the evidence, in the same transaction as the change
     return event
 
 

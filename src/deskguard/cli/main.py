@@ -24,13 +24,15 @@ app.add_typer(db_app, name="db")
 console = Console(stderr=True)
 
 
-def _mount_policy() -> None:
+def _mount_groups() -> None:
+    from deskguard.cli.audit import audit_app
     from deskguard.cli.policy import policy_app
 
     app.add_typer(policy_app, name="policy", help="Lint, test and explain assurance policies.")
+    app.add_typer(audit_app, name="audit")
 
 
-_mount_policy()
+_mount_groups()
 
 
 def _settings(**overrides: object) -> Settings:

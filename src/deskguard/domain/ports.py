@@ -264,6 +264,87 @@ class TotpStateRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AuditRecord:
+    """One ledger record: the canonical bytes that are hashed, and the columns searched by."""
+
+    tenant_id: str
+    event_id: str
+    type: str
+    occurred_at: datetime
+    actor_id: str
+    person_id: str | None
+    request_id: str | None
+    canonical: bytes  # RFC 8785 JSON of the record; identifying values already keyed-hashed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRecord:
+    index: int
+    record: AuditRecord
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredCheckpoint:
+    tenant_id: str
+    size: int
+    root: bytes
+    note: str  # the C2SP signed note, as published
+    signed_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredKey:
+    tenant_id: str
+    key_id: str
+    verifier: str  # C2SP verifier key text
+    sealed_signer: bytes
+    not_before: datetime
+    not_after: datetime | None = None
+
+
+class Witness(Protocol):
+    """Publishes signed checkpoints outside the database (a file, a webhook, syslog), so that a
+    rewritten or forked log is detected by anyone holding an earlier one."""
+
+    def publish(self, *, tenant_id: str, note: str) -> None: ...
+
+    def published(self, *, tenant_id: str) -> Sequence[str]:
+        """The checkpoints this witness holds for the tenant (for ``audit verify``)."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    """Each tenant's append-only Merkle log. ``add`` buffers; the unit of work appends the buffered
+    records, with the Merkle nodes they complete, when it commits: in the same transaction as the
+    state change they describe, or not at all."""
+
+    def add(self, record: AuditRecord) -> None: ...
+
+    def size(self, *, tenant_id: str) -> int: ...
+
+    def records(self, *, tenant_id: str, start: int = 0, limit: int = 10_000) -> Sequence[StoredRecord]: ...
+
+    def find(self, *, event_id: str) -> StoredRecord | None:
+        """A record by its event id (not tenant-scoped: callers check the tenant)."""
+        ...
+
+    def nodes(self, *, tenant_id: str) -> Any:
+        """A ``deskguard.audit.merkle.NodeReader`` over the tenant's stored subtree hashes."""
+        ...
+
+    def tenants(self) -> Sequence[str]: ...
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None: ...
+
+    def checkpoints(self, *, tenant_id: str) -> Sequence[StoredCheckpoint]: ...
+
+    def keys(self, *, tenant_id: str) -> Sequence[StoredKey]: ...
+
+    def add_key(self, key: StoredKey) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DecisionSnapshot:
     """Everything a policy decision reads from storage, gathered in one round trip."""
 
@@ -308,6 +389,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     totp: TotpStateRepository
     decisions: DecisionReads
+    ledger: LedgerRepository
 
     def __enter__(self) -> Self: ...
 

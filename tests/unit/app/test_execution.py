@@ -246,3 +246,36 @@ def test_a_failed_secret_delivery_is_recorded_and_the_execution_stands(world: Wo
     }
     with world.ctx.uow() as uow:
         assert [e.type for e in uow.outbox.list(tenant_id="t_a")][-1] == EventType.SECRET_DELIVERY_FAILED
+
+
+def test_no_ledger_record_no_execution(world: World) -> None:
+    """Fail closed: if the ledger cannot append the claim's record, the connector is never called."""
+    rid = _ready(world)
+    factory = world.ctx.uow
+
+    class BrokenLedgerUnitOfWork:
+        def __init__(self) -> None:
+            self.real = factory()
+
+        def __enter__(self):
+            uow = self.real.__enter__()
+
+            def refuse() -> None:
+                raise OSError("ledger storage unavailable")
+
+            uow.ledger.flush = refuse
+            return uow
+
+        def __exit__(self, *exc):
+            return self.real.__exit__(*exc)
+
+    object.__setattr__(world.ctx, "uow", BrokenLedgerUnitOfWork)
+    with pytest.raises(OSError):
+        _execute(world, rid)
+    object.__setattr__(world.ctx, "uow", factory)
+    assert world.idp.calls == []
+    with factory() as uow:
+        assert uow.requests.get(tenant_id="t_a", request_id=rid).state == RequestState.READY
+        assert uow.ledger.size(tenant_id="t_a") == len(
+            uow.outbox.list(tenant_id="t_a")
+        )  # one record per event

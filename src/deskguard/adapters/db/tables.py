@@ -299,3 +299,69 @@ class TotpStateRow(Base):
 
 
 metadata = Base.metadata
+
+
+class AuditRecordRow(Base):
+    """The evidence ledger: one row per record, in log order per tenant (``idx`` from 0).
+
+    ``record`` is the exact canonical JSON (RFC 8785) that was hashed into ``leaf_hash``; no foreign
+    keys, like the outbox: the ledger must accept whatever happened.
+    """
+
+    __tablename__ = "audit_records"
+    __table_args__ = (
+        Index("ix_audit_records_tenant_person", "tenant_id", "person_id"),
+        Index("ix_audit_records_tenant_request", "tenant_id", "request_id"),
+    )
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(ID, unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(ID)
+    person_id: Mapped[str | None] = mapped_column(ID)
+    request_id: Mapped[str | None] = mapped_column(ID)
+    record: Mapped[str] = mapped_column(Text)
+    leaf_hash: Mapped[bytes]
+
+
+class AuditNodeRow(Base):
+    """Hashes of the perfect Merkle subtrees of each tenant's log: (level, idx) covers leaves
+    [idx * 2^level, (idx + 1) * 2^level). Proofs read O(log n) of them; nothing is rehashed."""
+
+    __tablename__ = "audit_nodes"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes]
+
+
+class AuditHeadRow(Base):
+    """The size of each tenant's log."""
+
+    __tablename__ = "audit_heads"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditCheckpointRow(Base):
+    """Signed checkpoints (C2SP signed notes) of each tenant's log."""
+
+    __tablename__ = "audit_checkpoints"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes]
+    note: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime]
+
+
+class AuditKeyRow(Base):
+    """Checkpoint signing keys: the verifier in clear, the signer sealed under the master key."""
+
+    __tablename__ = "audit_keys"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    verifier: Mapped[str] = mapped_column(Text)
+    sealed_signer: Mapped[bytes]
+    not_before: Mapped[datetime]
+    not_after: Mapped[datetime | None]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from deskguard.adapters.db.decision_reads import SqlDecisionReads
 from deskguard.adapters.db.engine import read_only as engine_read_only
+from deskguard.adapters.db.ledger import SqlLedgerRepository
 from deskguard.adapters.db.repositories_people import (
     SqlOperatorRepository,
     SqlPersonRepository,
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     totp: SqlTotpStateRepository
     decisions: SqlDecisionReads
+    ledger: SqlLedgerRepository
 
     def __init__(
         self,
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(session)
         self.totp = SqlTotpStateRepository(session)
         self.decisions = SqlDecisionReads(session)
+        self.ledger = SqlLedgerRepository(session)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -109,7 +112,10 @@ class SqlUnitOfWork:
             raise RuntimeError("commit() outside the unit of work's with-block")
         if self.read_only:
             raise RuntimeError("commit() in a read-only unit of work: open it from the writing factory")
-        self.outbox.flush()  # events go in last, so the outbox ordering lock is held only briefly
+        # Events and their ledger records go in last, so the outbox ordering lock (which also
+        # serialises ledger appends on PostgreSQL) is held only from here to the commit.
+        self.outbox.flush()
+        self.ledger.flush()
         self._session.commit()
 
 

@@ -1,0 +1,226 @@
+"""The evidence ledger's use cases: records from events, signed checkpoints, verification, export.
+
+Every domain event becomes one ledger record in the same transaction (``record_for`` is called by
+``app.outbox.emit``). A record is the event envelope canonicalised with RFC 8785, in which values
+that identify people or places (phone numbers, e-mail addresses, client addresses, free text about
+the caller) are replaced by keyed HMACs: searchable by whoever holds the key, unreadable to anyone
+handed the bundle. Secrets never reach an event in the first place.
+
+Checkpoints are C2SP signed notes over each tenant's log, signed with a per-tenant Ed25519 key that
+is generated on first use and stored sealed under the master key; retired keys stay verifiable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from deskguard.app.context import AppContext
+from deskguard.audit.bundle import FORMAT as BUNDLE_FORMAT_NAME
+from deskguard.audit.checkpoint import Checkpoint, Keyring, TrustedKey
+from deskguard.audit.jcs import canonicalize
+from deskguard.audit.merkle import inclusion_proof, root_hash
+from deskguard.audit.note import Signer, Verifier, generate_signer, sign_note
+from deskguard.audit.verify import LogRecord, Report, verify_log
+from deskguard.domain.errors import NotFound
+from deskguard.domain.events import DomainEvent
+from deskguard.domain.ports import AuditRecord, StoredCheckpoint, StoredKey, UnitOfWork
+
+#: keys whose string values are identifying and are kept only as keyed HMACs in the ledger
+IDENTIFYING = frozenset(
+    {
+        "client_ip",
+        "user_agent",
+        "caller_number",
+        "registered_number",
+        "new_number",
+        "new_email",
+        "claimed_identity",
+        "note",
+    }
+)
+
+
+def _mask(ctx: AppContext, value: Any, *, key: str) -> Any:
+    if isinstance(value, str) and value:
+        return "hmac-sha256:" + ctx.secrets.mac(value, context=f"audit:{key}")
+    return value
+
+
+def _scrub(ctx: AppContext, value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (_mask(ctx, v, key=k) if k in IDENTIFYING else _scrub(ctx, v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(ctx, v) for v in value]
+    return value
+
+
+def record_for(ctx: AppContext, event: DomainEvent) -> AuditRecord:
+    """The ledger record of one event (called inside the event's transaction)."""
+    return AuditRecord(
+        tenant_id=event.tenant_id,
+        event_id=event.id,
+        type=event.type.value,
+        occurred_at=event.occurred_at,
+        actor_id=event.actor.id,
+        person_id=event.person_id,
+        request_id=event.request_id,
+        canonical=canonicalize(_scrub(ctx, event.envelope())),
+    )
+
+
+def origin_of(ctx: AppContext, tenant_id: str) -> str:
+    return f"{ctx.ledger_origin}/tenants/{tenant_id}"
+
+
+def _keyring(ctx: AppContext, keys: list[StoredKey], *, tenant_id: str) -> Keyring:
+    return Keyring(
+        origin_of(ctx, tenant_id),
+        tuple(
+            TrustedKey(Verifier.from_text(k.verifier), not_before=k.not_before, not_after=k.not_after)
+            for k in keys
+        ),
+    )
+
+
+def _signer(ctx: AppContext, uow: UnitOfWork, *, tenant_id: str) -> Signer:
+    """The tenant's active signing key, created (and stored sealed) on first use."""
+    active = [k for k in uow.ledger.keys(tenant_id=tenant_id) if k.not_after is None]
+    context = f"audit-key:{tenant_id}"
+    if active:
+        return Signer.from_text(ctx.secrets.open(active[-1].sealed_signer, context=context).decode())
+    signer_text, verifier_text = generate_signer(origin_of(ctx, tenant_id))
+    verifier = Verifier.from_text(verifier_text)
+    uow.ledger.add_key(
+        StoredKey(
+            tenant_id=tenant_id,
+            key_id=f"{verifier.key_id:08x}",
+            verifier=verifier_text,
+            sealed_signer=ctx.secrets.seal(signer_text.encode(), context=context),
+            not_before=ctx.clock.now(),
+        )
+    )
+    return Signer.from_text(signer_text)
+
+
+def sign_checkpoint(ctx: AppContext, *, tenant_id: str) -> StoredCheckpoint | None:
+    """Sign the tenant's log at its current size (nothing new since the last checkpoint: no-op).
+
+    The signed note is then handed to the witness (published outside the database), so that a
+    rewritten log is caught by anyone holding an earlier checkpoint."""
+    with ctx.uow() as uow:
+        size = uow.ledger.size(tenant_id=tenant_id)
+        existing = uow.ledger.checkpoints(tenant_id=tenant_id)
+        if size == 0 or (existing and existing[-1].size == size):
+            return existing[-1] if existing else None
+        root = root_hash(uow.ledger.nodes(tenant_id=tenant_id), size=size)
+        note = sign_note(
+            Checkpoint(origin=origin_of(ctx, tenant_id), size=size, root=root).body(),
+            _signer(ctx, uow, tenant_id=tenant_id),
+        )
+        checkpoint = StoredCheckpoint(
+            tenant_id=tenant_id, size=size, root=root, note=note, signed_at=ctx.clock.now()
+        )
+        uow.ledger.add_checkpoint(checkpoint)
+        uow.commit()
+    if ctx.witness is not None:
+        ctx.witness.publish(tenant_id=tenant_id, note=note)
+    return checkpoint
+
+
+def sign_all_checkpoints(ctx: AppContext) -> list[StoredCheckpoint]:
+    with ctx.reads() as uow:
+        tenants = list(uow.ledger.tenants())
+    return [cp for t in tenants if (cp := sign_checkpoint(ctx, tenant_id=t)) is not None]
+
+
+def verify_tenant(ctx: AppContext, *, tenant_id: str, extra_checkpoints: tuple[str, ...] = ()) -> Report:
+    """Recompute the tenant's whole log from its records and check it against every checkpoint
+    deskguard knows (its own, and those held elsewhere, e.g. the witness file)."""
+    with ctx.reads() as uow:
+        keyring = _keyring(ctx, list(uow.ledger.keys(tenant_id=tenant_id)), tenant_id=tenant_id)
+        notes = [c.note for c in uow.ledger.checkpoints(tenant_id=tenant_id)] + list(extra_checkpoints)
+        records = _all_records(uow, tenant_id=tenant_id)
+    return verify_log(records=records, checkpoints=notes, keyring=keyring)
+
+
+def _all_records(uow: UnitOfWork, *, tenant_id: str, page: int = 5000) -> list[LogRecord]:
+    out: list[LogRecord] = []
+    while batch := uow.ledger.records(tenant_id=tenant_id, start=len(out), limit=page):
+        out.extend(
+            LogRecord(index=r.index, canonical=r.record.canonical, stored_leaf_hash=r.leaf_hash)
+            for r in batch
+        )
+        if len(batch) < page:
+            break
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """What a client is handed: records, checkpoints, keys; written out by the CLI."""
+
+    files: dict[str, str]
+
+
+def export_bundle(ctx: AppContext, *, tenant_id: str) -> Bundle:
+    """Everything a client needs to verify the tenant's log offline (signs a fresh checkpoint first)."""
+    sign_checkpoint(ctx, tenant_id=tenant_id)
+    with ctx.reads() as uow:
+        records = _all_records(uow, tenant_id=tenant_id)
+        checkpoints = list(uow.ledger.checkpoints(tenant_id=tenant_id))
+        keys = list(uow.ledger.keys(tenant_id=tenant_id))
+    manifest = {
+        "format": BUNDLE_FORMAT_NAME,
+        "tenant_id": tenant_id,
+        "origin": origin_of(ctx, tenant_id),
+        "records": len(records),
+        "checkpoints": len(checkpoints),
+        "exported_at": ctx.clock.now().isoformat(),
+    }
+    return Bundle(
+        files={
+            "manifest.json": json.dumps(manifest, indent=2) + "\n",
+            "records.jsonl": "".join(r.canonical.decode() + "\n" for r in records),
+            "checkpoints.jsonl": "".join(json.dumps(c.note) + "\n" for c in checkpoints),
+            "keys.json": json.dumps(
+                [
+                    {
+                        "verifier": k.verifier,
+                        "not_before": k.not_before.isoformat(),
+                        "not_after": k.not_after.isoformat() if k.not_after else None,
+                    }
+                    for k in keys
+                ],
+                indent=2,
+            )
+            + "\n",
+        }
+    )
+
+
+def prove(ctx: AppContext, *, event_id: str) -> dict[str, Any]:
+    """The inclusion proof of one record against the tenant's latest checkpoint."""
+    with ctx.reads() as uow:
+        stored = uow.ledger.find(event_id=event_id)
+        if stored is None:
+            raise NotFound(f"record {event_id} not found", code="not_found.record")
+        tenant_id = stored.record.tenant_id
+        checkpoints = uow.ledger.checkpoints(tenant_id=tenant_id)
+        if not checkpoints or checkpoints[-1].size <= stored.index:
+            raise NotFound(
+                f"record {event_id} is not covered by a checkpoint yet; sign one first",
+                code="not_found.checkpoint",
+            )
+        latest = checkpoints[-1]
+        proof = inclusion_proof(uow.ledger.nodes(tenant_id=tenant_id), index=stored.index, size=latest.size)
+    return {
+        "event_id": event_id,
+        "tenant_id": tenant_id,
+        "index": stored.index,
+        "tree_size": latest.size,
+        "leaf_hash": stored.leaf_hash.hex(),
+        "proof": [p.hex() for p in proof],
+        "checkpoint": latest.note,
+    }
