@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     witness_dir: Path = Field(
         default=Path("var") / "witness", description="where signed checkpoints are published"
     )
+    checkpoint_every_records: int = Field(
+        default=256, ge=1, description="sign a checkpoint after this many records"
+    )
+    checkpoint_every_seconds: float = Field(
+        default=60.0, gt=0, description="... or this long after the last one"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024

@@ -129,6 +129,24 @@ def sign_checkpoint(ctx: AppContext, *, tenant_id: str) -> StoredCheckpoint | No
     return checkpoint
 
 
+def sign_due_checkpoints(
+    ctx: AppContext, *, every_records: int, every_seconds: float
+) -> list[StoredCheckpoint]:
+    """Sign each tenant whose log grew by ``every_records`` since its last checkpoint, or grew at all
+    and whose last checkpoint is older than ``every_seconds``."""
+    now = ctx.clock.now()
+    due: list[str] = []
+    with ctx.reads() as uow:
+        for tenant_id in uow.ledger.tenants():
+            size = uow.ledger.size(tenant_id=tenant_id)
+            last = (uow.ledger.checkpoints(tenant_id=tenant_id) or [None])[-1]
+            grown = size - (last.size if last else 0)
+            old = last is None or (now - last.signed_at).total_seconds() >= every_seconds
+            if grown >= every_records or (grown > 0 and old):
+                due.append(tenant_id)
+    return [cp for t in due if (cp := sign_checkpoint(ctx, tenant_id=t)) is not None]
+
+
 def sign_all_checkpoints(ctx: AppContext) -> list[StoredCheckpoint]:
     with ctx.reads() as uow:
         tenants = list(uow.ledger.tenants())

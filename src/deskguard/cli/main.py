@@ -52,7 +52,19 @@ def _runtime(settings: Settings, *, migrate: bool) -> Runtime:
 
 
 def _serve(runtime: Runtime, *, host: str, port: int) -> None:
-    uvicorn.run(http_app(runtime), host=host, port=port, log_level="info")
+    from deskguard.workers.checkpointer import Checkpointer
+
+    settings = runtime.settings
+    checkpointer = Checkpointer(
+        runtime.ctx,
+        every_records=settings.checkpoint_every_records,
+        every_seconds=settings.checkpoint_every_seconds,
+    )
+    checkpointer.start()
+    try:
+        uvicorn.run(http_app(runtime), host=host, port=port, log_level="info")
+    finally:
+        checkpointer.stop()
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""Background workers: loops that run beside the API in the same process (or alone)."""
