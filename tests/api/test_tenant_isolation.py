@@ -41,6 +41,9 @@ BODIES: dict[tuple[str, str], dict | None] = {
     ("POST", "/api/v1/tenants/{tenant_id}/grants/{grant_id}/decision"): {"approve": True},
     ("POST", "/api/v1/tenants/{tenant_id}/grants/{grant_id}/revoke"): None,
     ("GET", "/api/v1/tenants/{tenant_id}/events"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/audit/records"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/audit/checkpoints"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/audit/records/{event_id}/proof"): None,
 }
 QUERY = {"/api/v1/tenants/{tenant_id}/persons": {"q": "Person"}}
 
@@ -59,7 +62,15 @@ def _objects_in_a(api: Api) -> dict[str, str]:
         "agent",
         {"action_kinds": ["reset_mfa"], "duration_minutes": 30, "justification": "night shift cover"},
     ).json()["id"]
-    return {"request_id": rid, "proof_id": pid, "grant_id": gid, "person_id": "plain", "person": "plain"}
+    event = api.get("/api/v1/tenants/t_a/events", "admin").json()[0]["id"]
+    return {
+        "request_id": rid,
+        "proof_id": pid,
+        "grant_id": gid,
+        "person_id": "plain",
+        "person": "plain",
+        "event_id": event,
+    }
 
 
 def _call(api: Api, who: str, method: str, path: str, tenant: str, ids: dict[str, str]):
@@ -89,7 +100,9 @@ def test_an_operator_who_does_not_serve_the_tenant_gets_404_everywhere(api: Api)
 
 
 OBJECT_ROUTES = sorted(
-    k for k in BODIES if any(p in k[1] for p in ("{request_id}", "{proof_id}", "{grant_id}", "{person_id}"))
+    k
+    for k in BODIES
+    if any(p in k[1] for p in ("{request_id}", "{proof_id}", "{grant_id}", "{event_id}", "{person_id}"))
 )
 
 

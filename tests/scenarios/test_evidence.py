@@ -128,3 +128,21 @@ def test_a_damaged_bundle_fails_offline(desk: Desk, tmp_path: Path, damage: str)
     result = runner.invoke(app, ["audit", "verify", str(bundle)], env={})
     assert result.exit_code == 1, result.output
     assert "BROKEN" in result.output
+
+
+def test_a_rotated_key_keeps_old_checkpoints_verifiable(desk: Desk, tmp_path: Path) -> None:
+    _actions(desk)
+    assert _cli(desk, "checkpoint").exit_code == 0
+    rotated = _cli(desk, "rotate-key", "--tenant", "tnt_acme")
+    assert rotated.exit_code == 0 and "retired key" in rotated.output
+    desk.post(f"{T}/tickets", ALICE, {"external_ref": "INC-4800", "channel": "chat"}, status=201)
+    assert _cli(desk, "checkpoint").exit_code == 0
+    keys = json.loads(_bundle_keys(desk, tmp_path))
+    assert len(keys) == 2 and keys[0]["not_after"] is not None and keys[1]["not_after"] is None
+    assert _cli(desk, "verify").exit_code == 0  # checkpoints of both keys verify
+    assert runner.invoke(app, ["audit", "verify", str(tmp_path / "b")], env={}).exit_code == 0
+
+
+def _bundle_keys(desk: Desk, tmp_path: Path) -> str:
+    assert _cli(desk, "export", "--tenant", "tnt_acme", str(tmp_path / "b")).exit_code == 0
+    return (tmp_path / "b" / "keys.json").read_text()

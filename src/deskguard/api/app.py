@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from deskguard import __version__
 from deskguard.api import errors
-from deskguard.api.routes import directory, events, grants, portal, requests, webhooks
+from deskguard.api.routes import audit, directory, events, grants, portal, requests, webhooks
 from deskguard.app.context import AppContext
 
 
@@ -76,7 +76,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.webhook_key = webhook_key
     errors.install(app)
-    for module in (directory, requests, grants, events, portal, webhooks):
+    for module in (directory, requests, grants, events, audit, portal, webhooks):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from deskguard.app.access import require_operator
 from deskguard.app.context import AppContext
 from deskguard.audit.bundle import FORMAT as BUNDLE_FORMAT_NAME
 from deskguard.audit.checkpoint import Checkpoint, Keyring, TrustedKey
@@ -24,8 +25,9 @@ from deskguard.audit.merkle import inclusion_proof, root_hash
 from deskguard.audit.note import Signer, Verifier, generate_signer, sign_note
 from deskguard.audit.verify import LogRecord, Report, verify_log
 from deskguard.domain.errors import NotFound
-from deskguard.domain.events import DomainEvent
-from deskguard.domain.ports import AuditRecord, StoredCheckpoint, StoredKey, UnitOfWork
+from deskguard.domain.events import Actor, DomainEvent
+from deskguard.domain.model import OperatorRole
+from deskguard.domain.ports import AuditRecord, RecordQuery, StoredCheckpoint, StoredKey, UnitOfWork
 
 #: keys whose string values are identifying and are kept only as keyed HMACs in the ledger
 IDENTIFYING = frozenset(
@@ -175,6 +177,56 @@ def _all_records(uow: UnitOfWork, *, tenant_id: str, page: int = 5000) -> list[L
     return out
 
 
+def rotate_key(ctx: AppContext, *, tenant_id: str) -> str | None:
+    """Retire the tenant's signing key now; the next checkpoint is signed with a new one. Old
+    checkpoints stay verifiable (the retired verifier stays in the keyring). Returns the retired id."""
+    with ctx.uow() as uow:
+        active = [k for k in uow.ledger.keys(tenant_id=tenant_id) if k.not_after is None]
+        for key in active:
+            uow.ledger.retire_key(tenant_id=tenant_id, key_id=key.key_id, at=ctx.clock.now())
+        uow.commit()
+    return active[-1].key_id if active else None
+
+
+AUDIT_READERS = (OperatorRole.AUDITOR, OperatorRole.ADMIN, OperatorRole.ANALYST)
+
+
+def search_records(
+    ctx: AppContext, *, actor: Actor, tenant_id: str, query: RecordQuery
+) -> list[dict[str, Any]]:
+    """The auditor's search over one tenant's records, in log order, ``after`` an index (pagination)."""
+    require_operator(actor, tenant_id=tenant_id, roles=AUDIT_READERS)
+    with ctx.reads() as uow:
+        found = uow.ledger.search(tenant_id=tenant_id, query=query)
+    return [
+        {"index": r.index, "leaf_hash": r.leaf_hash.hex(), "record": json.loads(r.record.canonical)}
+        for r in found
+    ]
+
+
+def tenant_checkpoints(ctx: AppContext, *, actor: Actor, tenant_id: str) -> dict[str, Any]:
+    """The tenant's signed checkpoints and every key that ever signed them: what a client pins."""
+    require_operator(actor, tenant_id=tenant_id, roles=AUDIT_READERS)
+    with ctx.reads() as uow:
+        found = uow.ledger.checkpoints(tenant_id=tenant_id)
+        keys = uow.ledger.keys(tenant_id=tenant_id)
+    return {
+        "origin": origin_of(ctx, tenant_id),
+        "checkpoints": [
+            {"size": c.size, "root": c.root.hex(), "signed_at": c.signed_at.isoformat(), "note": c.note}
+            for c in found
+        ],
+        "keys": [
+            {
+                "verifier": k.verifier,
+                "not_before": k.not_before.isoformat(),
+                "not_after": k.not_after.isoformat() if k.not_after else None,
+            }
+            for k in keys
+        ],
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Bundle:
     """What a client is handed: records, checkpoints, keys; written out by the CLI."""
@@ -218,11 +270,12 @@ def export_bundle(ctx: AppContext, *, tenant_id: str) -> Bundle:
     )
 
 
-def prove(ctx: AppContext, *, event_id: str) -> dict[str, Any]:
-    """The inclusion proof of one record against the tenant's latest checkpoint."""
+def prove(ctx: AppContext, *, event_id: str, tenant_id: str | None = None) -> dict[str, Any]:
+    """The inclusion proof of one record against the tenant's latest checkpoint (``tenant_id``, when
+    given, must be the record's: another tenant's record is not found)."""
     with ctx.reads() as uow:
         stored = uow.ledger.find(event_id=event_id)
-        if stored is None:
+        if stored is None or (tenant_id is not None and stored.record.tenant_id != tenant_id):
             raise NotFound(f"record {event_id} not found", code="not_found.record")
         tenant_id = stored.record.tenant_id
         checkpoints = uow.ledger.checkpoints(tenant_id=tenant_id)

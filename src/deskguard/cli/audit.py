@@ -98,6 +98,15 @@ def export(directory: Path, tenant: str = typer.Option(..., help="the tenant who
     out.print(f"exported {tenant} to {directory}: verify it with `deskguard audit verify {directory}`")
 
 
+@audit_app.command("rotate-key")
+def rotate_key(tenant: str = typer.Option(..., help="the tenant whose signing key to retire")) -> None:
+    """Retire the tenant's signing key; the next checkpoint is signed with a new one."""
+    from deskguard.app.ledger import rotate_key as retire
+
+    retired = retire(_runtime().ctx, tenant_id=tenant)
+    out.print(f"{tenant}: retired key {retired}" if retired else f"{tenant}: no active key yet")
+
+
 @audit_app.command()
 def prove(event_id: str) -> None:
     """Print the inclusion proof of one record (by its event id) against the latest checkpoint."""

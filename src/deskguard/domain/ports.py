@@ -314,6 +314,20 @@ class Witness(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordQuery:
+    """An auditor's search: every given field must match; ``after`` is the last index already seen."""
+
+    person_id: str | None = None
+    actor_id: str | None = None
+    request_id: str | None = None
+    type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: int = -1
+    limit: int = 100
+
+
 class LedgerRepository(Protocol):
     """Each tenant's append-only Merkle log. ``add`` buffers; the unit of work appends the buffered
     records, with the Merkle nodes they complete, when it commits: in the same transaction as the
@@ -329,6 +343,8 @@ class LedgerRepository(Protocol):
         """A record by its event id (not tenant-scoped: callers check the tenant)."""
         ...
 
+    def search(self, *, tenant_id: str, query: RecordQuery) -> Sequence[StoredRecord]: ...
+
     def nodes(self, *, tenant_id: str) -> Any:
         """A ``deskguard.audit.merkle.NodeReader`` over the tenant's stored subtree hashes."""
         ...
@@ -342,6 +358,8 @@ class LedgerRepository(Protocol):
     def keys(self, *, tenant_id: str) -> Sequence[StoredKey]: ...
 
     def add_key(self, key: StoredKey) -> None: ...
+
+    def retire_key(self, *, tenant_id: str, key_id: str, at: datetime) -> None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

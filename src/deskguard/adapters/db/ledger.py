@@ -11,6 +11,7 @@ nothing does: a failed append fails the commit, so the action it records never h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
@@ -24,7 +25,7 @@ from deskguard.adapters.db.tables import (
     AuditRecordRow,
 )
 from deskguard.audit.merkle import NodeKey, leaf_hash, nodes_completed_by_append
-from deskguard.domain.ports import AuditRecord, StoredCheckpoint, StoredKey, StoredRecord
+from deskguard.domain.ports import AuditRecord, RecordQuery, StoredCheckpoint, StoredKey, StoredRecord
 
 
 class SqlNodes:
@@ -127,6 +128,23 @@ class SqlLedgerRepository:
         row = self._s.execute(select(AuditRecordRow).where(AuditRecordRow.event_id == event_id)).scalar()
         return None if row is None else _stored(row)
 
+    def search(self, *, tenant_id: str, query: RecordQuery) -> Sequence[StoredRecord]:
+        r = AuditRecordRow
+        stmt = select(r).where(r.tenant_id == tenant_id, r.idx > query.after)
+        for column, value in (
+            (r.person_id, query.person_id),
+            (r.actor_id, query.actor_id),
+            (r.request_id, query.request_id),
+            (r.type, query.type),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if query.since is not None:
+            stmt = stmt.where(r.occurred_at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(r.occurred_at < query.until)
+        return [_stored(row) for row in self._s.execute(stmt.order_by(r.idx).limit(query.limit)).scalars()]
+
     def nodes(self, *, tenant_id: str) -> SqlNodes:
         return SqlNodes(self._s, tenant_id=tenant_id)
 
@@ -185,6 +203,13 @@ class SqlLedgerRepository:
                 "not_before": key.not_before,
                 "not_after": key.not_after,
             },
+        )
+
+    def retire_key(self, *, tenant_id: str, key_id: str, at: datetime) -> None:
+        self._s.connection().execute(
+            update(AuditKeyRow.__table__)
+            .where(AuditKeyRow.tenant_id == tenant_id, AuditKeyRow.key_id == key_id)
+            .values(not_after=at)
         )
 
 
