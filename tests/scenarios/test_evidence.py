@@ -146,3 +146,29 @@ def test_a_rotated_key_keeps_old_checkpoints_verifiable(desk: Desk, tmp_path: Pa
 def _bundle_keys(desk: Desk, tmp_path: Path) -> str:
     assert _cli(desk, "export", "--tenant", "tnt_acme", str(tmp_path / "b")).exit_code == 0
     return (tmp_path / "b" / "keys.json").read_text()
+
+
+def test_pruned_records_keep_the_log_verifiable(desk: Desk, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from deskguard.app.ledger import prune
+
+    _actions(desk)
+    assert _cli(desk, "checkpoint").exit_code == 0
+    desk.runtime.ctx.clock.advance(days=400)  # type: ignore[attr-defined]
+    desk.post(f"{T}/tickets", ALICE, {"external_ref": "INC-9000", "channel": "email"}, status=201)
+    pruned = prune(desk.runtime.ctx, tenant_id="tnt_acme", older_than=timedelta(days=365))
+    assert pruned >= 5
+    report = _cli(desk, "verify", "--tenant", "tnt_acme")
+    assert report.exit_code == 0 and f"({pruned} pruned)" in report.output
+    assert _cli(desk, "export", "--tenant", "tnt_acme", str(tmp_path / "b")).exit_code == 0
+    lines = (tmp_path / "b" / "records.jsonl").read_text().splitlines()
+    assert sum(line.startswith('{"deskguard.pruned":') for line in lines) == pruned
+    assert "INC-9000" in lines[-2] or "INC-9000" in lines[-1]  # the recent record is kept whole
+    assert runner.invoke(app, ["audit", "verify", str(tmp_path / "b")], env={}).exit_code == 0
+    with desk.runtime.engine.begin() as connection:  # rewriting a pruned record's hash is still caught
+        connection.execute(
+            text("UPDATE audit_records SET leaf_hash=:h WHERE tenant_id='tnt_acme' AND idx=1"),
+            {"h": b"\x00" * 32},
+        )
+    assert _cli(desk, "verify", "--tenant", "tnt_acme").exit_code == 1

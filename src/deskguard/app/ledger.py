@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from deskguard.app.access import require_operator
 from deskguard.app.context import AppContext
 from deskguard.audit.bundle import FORMAT as BUNDLE_FORMAT_NAME
+from deskguard.audit.bundle import pruned_marker
 from deskguard.audit.checkpoint import Checkpoint, Keyring, TrustedKey
 from deskguard.audit.jcs import canonicalize
 from deskguard.audit.merkle import inclusion_proof, root_hash
 from deskguard.audit.note import Signer, Verifier, generate_signer, sign_note
 from deskguard.audit.verify import LogRecord, Report, verify_log
-from deskguard.domain.errors import NotFound
+from deskguard.domain.errors import NotFound, ValidationFailed
 from deskguard.domain.events import Actor, DomainEvent
 from deskguard.domain.model import OperatorRole
 from deskguard.domain.ports import AuditRecord, RecordQuery, StoredCheckpoint, StoredKey, UnitOfWork
@@ -169,7 +171,11 @@ def _all_records(uow: UnitOfWork, *, tenant_id: str, page: int = 5000) -> list[L
     out: list[LogRecord] = []
     while batch := uow.ledger.records(tenant_id=tenant_id, start=len(out), limit=page):
         out.extend(
-            LogRecord(index=r.index, canonical=r.record.canonical, stored_leaf_hash=r.leaf_hash)
+            LogRecord(
+                index=r.index,
+                canonical=None if r.pruned_at else r.record.canonical,
+                stored_leaf_hash=r.leaf_hash,
+            )
             for r in batch
         )
         if len(batch) < page:
@@ -234,6 +240,26 @@ class Bundle:
     files: dict[str, str]
 
 
+def bundle_line(record: LogRecord) -> str:
+    """A record as a bundle line: its canonical bytes, or, once pruned, the marker with its hash."""
+    if record.canonical is None:
+        return pruned_marker(record.stored_leaf_hash or b"")
+    return record.canonical.decode()
+
+
+def prune(ctx: AppContext, *, tenant_id: str, older_than: timedelta) -> int:
+    """Retention: drop the content of the tenant's records older than ``older_than``. Their leaf and
+    subtree hashes stay, so the log still verifies end to end, and whoever kept a pruned record (an
+    earlier bundle) can still prove it was logged at its index; the record itself is gone."""
+    if older_than <= timedelta(0):
+        raise ValidationFailed("older_than must be positive", field="older_than")
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        count = uow.ledger.prune(tenant_id=tenant_id, before=now - older_than, at=now)
+        uow.commit()
+    return count
+
+
 def export_bundle(ctx: AppContext, *, tenant_id: str) -> Bundle:
     """Everything a client needs to verify the tenant's log offline (signs a fresh checkpoint first)."""
     sign_checkpoint(ctx, tenant_id=tenant_id)
@@ -252,7 +278,7 @@ def export_bundle(ctx: AppContext, *, tenant_id: str) -> Bundle:
     return Bundle(
         files={
             "manifest.json": json.dumps(manifest, indent=2) + "\n",
-            "records.jsonl": "".join(r.canonical.decode() + "\n" for r in records),
+            "records.jsonl": "".join(bundle_line(r) + "\n" for r in records),
             "checkpoints.jsonl": "".join(json.dumps(c.note) + "\n" for c in checkpoints),
             "keys.json": json.dumps(
                 [

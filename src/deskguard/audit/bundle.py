@@ -26,9 +26,22 @@ class BundleError(ValueError):
     """The bundle is not one: a file is missing or unreadable. Names the file."""
 
 
+PRUNED_KEY = "deskguard.pruned"  # never a key of a record: records are event envelopes
+
+
+def pruned_marker(leaf_hash: bytes) -> str:
+    """The line that stands for a record pruned under retention: only its leaf hash remains."""
+    return json.dumps({PRUNED_KEY: leaf_hash.hex()}, separators=(",", ":"))
+
+
 def _records(text: str) -> Iterator[LogRecord]:
     for index, line in enumerate(text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")):
-        yield LogRecord(index=index, canonical=line.encode())
+        if line.startswith('{"' + PRUNED_KEY + '":'):
+            yield LogRecord(
+                index=index, canonical=None, stored_leaf_hash=bytes.fromhex(json.loads(line)[PRUNED_KEY])
+            )
+        else:
+            yield LogRecord(index=index, canonical=line.encode())
 
 
 def verify_bundle(files: Mapping[str, str]) -> tuple[str, Report]:

@@ -22,7 +22,7 @@ from deskguard.domain.errors import DeskguardError
 @dataclass(frozen=True, slots=True)
 class LogRecord:
     index: int
-    canonical: bytes
+    canonical: bytes | None  # None: pruned under retention; only its leaf hash remains
     stored_leaf_hash: bytes | None = None  # what the store says the record hashed to, if it keeps it
 
 
@@ -33,11 +33,12 @@ class Report:
     checkpoints_verified: int
     first_bad_index: int | None = None
     reason: str = ""
+    pruned: int = 0  # records whose content was pruned: their place in the log is still proven
 
     def line(self, *, origin: str) -> str:
         if self.ok:
-            verified = self.checkpoints_verified
-            return f"{origin}: intact — {self.size} records, {verified} signed checkpoints verified"
+            verified, pruned = self.checkpoints_verified, f" ({self.pruned} pruned)" if self.pruned else ""
+            return f"{origin}: intact — {self.size} records{pruned}, {verified} signed checkpoints verified"
         where = "" if self.first_bad_index is None else f" at index {self.first_bad_index}"
         return f"{origin}: BROKEN{where}: {self.reason}"
 
@@ -66,7 +67,7 @@ def verify_log(*, records: Iterable[LogRecord], checkpoints: Sequence[str], keyr
                 reason=f"two signed checkpoints at size {cp.size} disagree: the log was forked",
             )
     pending = sorted(by_size)
-    tree, verified, last_good = CompactRange(), 0, 0
+    tree, verified, last_good, pruned = CompactRange(), 0, 0, 0
     for record in records:
         if record.index != tree.size:
             return _fail(
@@ -75,7 +76,17 @@ def verify_log(*, records: Iterable[LogRecord], checkpoints: Sequence[str], keyr
                 index=tree.size,
                 reason=f"expected record {tree.size}, found record {record.index} (removed or reordered)",
             )
-        leaf = leaf_hash(record.canonical)
+        if record.canonical is None:  # pruned: the content is gone, its hash still takes its place
+            if record.stored_leaf_hash is None:
+                return _fail(
+                    size=tree.size,
+                    verified=verified,
+                    index=record.index,
+                    reason="a pruned record lost its hash",
+                )
+            leaf, pruned = record.stored_leaf_hash, pruned + 1
+        else:
+            leaf = leaf_hash(record.canonical)
         if record.stored_leaf_hash is not None and record.stored_leaf_hash != leaf:
             return _fail(
                 size=tree.size,
@@ -103,4 +114,4 @@ def verify_log(*, records: Iterable[LogRecord], checkpoints: Sequence[str], keyr
             reason=f"a signed checkpoint covers {pending[-1]} records but only {tree.size} remain: "
             "the log was truncated",
         )
-    return Report(ok=True, size=tree.size, checkpoints_verified=verified)
+    return Report(ok=True, size=tree.size, checkpoints_verified=verified, pruned=pruned)

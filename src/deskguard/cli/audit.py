@@ -98,6 +98,20 @@ def export(directory: Path, tenant: str = typer.Option(..., help="the tenant who
     out.print(f"exported {tenant} to {directory}: verify it with `deskguard audit verify {directory}`")
 
 
+@audit_app.command()
+def prune(
+    tenant: str = typer.Option(..., help="the tenant whose old records to prune"),
+    older_than_days: int = typer.Option(..., min=1, help="the tenant's retention, in days"),
+) -> None:
+    """Retention: drop the content of records older than the tenant's retention; the log still verifies."""
+    from datetime import timedelta
+
+    from deskguard.app.ledger import prune as drop
+
+    count = drop(_runtime().ctx, tenant_id=tenant, older_than=timedelta(days=older_than_days))
+    out.print(f"{tenant}: pruned {count} records older than {older_than_days} days (their hashes stay)")
+
+
 @audit_app.command("rotate-key")
 def rotate_key(tenant: str = typer.Option(..., help="the tenant whose signing key to retire")) -> None:
     """Retire the tenant's signing key; the next checkpoint is signed with a new one."""

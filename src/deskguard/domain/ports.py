@@ -280,8 +280,9 @@ class AuditRecord:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredRecord:
     index: int
-    record: AuditRecord
+    record: AuditRecord  # ``canonical`` is empty once the record was pruned
     leaf_hash: bytes
+    pruned_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -360,6 +361,11 @@ class LedgerRepository(Protocol):
     def add_key(self, key: StoredKey) -> None: ...
 
     def retire_key(self, *, tenant_id: str, key_id: str, at: datetime) -> None: ...
+
+    def prune(self, *, tenant_id: str, before: datetime, at: datetime) -> int:
+        """Drop the content of records that occurred before ``before``; keep their leaf hashes and
+        every subtree hash, so the log still verifies. Returns how many were pruned."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -205,6 +205,15 @@ class SqlLedgerRepository:
             },
         )
 
+    def prune(self, *, tenant_id: str, before: datetime, at: datetime) -> int:
+        table = AuditRecordRow.__table__
+        result = self._s.connection().execute(
+            update(table)
+            .where(table.c.tenant_id == tenant_id, table.c.occurred_at < before, table.c.pruned_at.is_(None))
+            .values(record=None, pruned_at=at)
+        )
+        return result.rowcount
+
     def retire_key(self, *, tenant_id: str, key_id: str, at: datetime) -> None:
         self._s.connection().execute(
             update(AuditKeyRow.__table__)
@@ -217,6 +226,7 @@ def _stored(row: AuditRecordRow) -> StoredRecord:
     return StoredRecord(
         index=row.idx,
         leaf_hash=row.leaf_hash,
+        pruned_at=row.pruned_at,
         record=AuditRecord(
             tenant_id=row.tenant_id,
             event_id=row.event_id,
@@ -225,6 +235,6 @@ def _stored(row: AuditRecordRow) -> StoredRecord:
             actor_id=row.actor_id,
             person_id=row.person_id,
             request_id=row.request_id,
-            canonical=row.record.encode(),
+            canonical=(row.record or "").encode(),
         ),
     )

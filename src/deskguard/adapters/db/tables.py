@@ -321,8 +321,9 @@ class AuditRecordRow(Base):
     actor_id: Mapped[str] = mapped_column(ID)
     person_id: Mapped[str | None] = mapped_column(ID)
     request_id: Mapped[str | None] = mapped_column(ID)
-    record: Mapped[str] = mapped_column(Text)
+    record: Mapped[str | None] = mapped_column(Text)  # None once pruned; the leaf hash stays
     leaf_hash: Mapped[bytes]
+    pruned_at: Mapped[datetime | None]
 
 
 class AuditNodeRow(Base):

@@ -29,8 +29,9 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.String(length=64), nullable=False),
         sa.Column("person_id", sa.String(length=64), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
-        sa.Column("record", sa.Text(), nullable=False),
+        sa.Column("record", sa.Text(), nullable=True),
         sa.Column("leaf_hash", sa.LargeBinary(), nullable=False),
+        sa.Column("pruned_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "idx", name=op.f("pk_audit_records")),
         sa.UniqueConstraint("event_id", name=op.f("uq_audit_records_event_id")),
     )
