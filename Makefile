@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/policy.py
 	$(BIN)/python bench/broker_http.py
 	$(BIN)/python bench/audit_merkle.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -10,11 +10,12 @@ nothing does: a failed append fails the commit, so the action it records never h
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import TextClause, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from deskguard.adapters.db.tables import (
@@ -43,14 +44,21 @@ class SqlNodes:
         wanted = [k for k in keys if k not in self._pending]
         found: dict[NodeKey, bytes] = {}
         if wanted:
-            rows = self._s.execute(
-                select(AuditNodeRow.level, AuditNodeRow.idx, AuditNodeRow.hash).where(
-                    AuditNodeRow.tenant_id == self._tenant,
-                    or_(*(and_(AuditNodeRow.level == lv, AuditNodeRow.idx == ix) for lv, ix in wanted)),
-                )
-            )
+            params: dict[str, object] = {"t": self._tenant}
+            for n, (level, index) in enumerate(wanted):
+                params[f"l{n}"], params[f"i{n}"] = level, index
+            rows = self._s.connection().execute(_point_lookups(len(wanted)), params)
             found = {(r.level, r.idx): r.hash for r in rows}
         return [self._pending[k] if k in self._pending else found[k] for k in keys]  # KeyError: missing node
+
+
+@functools.cache
+def _point_lookups(count: int) -> TextClause:
+    """``count`` primary-key lookups in one statement. A UNION ALL of point lookups uses the primary
+    key whatever the planner knows; an OR of (level, idx) pairs made SQLite without statistics read
+    every node of the tenant (proofs went O(n): ~96 ms at 100k records)."""
+    one = "SELECT level, idx, hash FROM audit_nodes WHERE tenant_id = :t AND level = :l{n} AND idx = :i{n}"
+    return text(" UNION ALL ".join(one.format(n=n) for n in range(count)))
 
 
 class SqlLedgerRepository:
