@@ -172,3 +172,20 @@ def test_pruned_records_keep_the_log_verifiable(desk: Desk, tmp_path: Path) -> N
             {"h": b"\x00" * 32},
         )
     assert _cli(desk, "verify", "--tenant", "tnt_acme").exit_code == 1
+
+
+def test_a_time_range_export_carries_a_proof_per_record(desk: Desk, tmp_path: Path) -> None:
+    _actions(desk)
+    desk.runtime.ctx.clock.advance(hours=2)  # type: ignore[attr-defined]
+    desk.post(f"{T}/tickets", ALICE, {"external_ref": "INC-LATER", "channel": "chat"}, status=201)
+    assert _cli(desk, "checkpoint").exit_code == 0
+    since = desk.runtime.ctx.clock.now().isoformat()
+    part = tmp_path / "part"
+    assert _cli(desk, "export", "--tenant", "tnt_acme", "--from", since, str(part)).exit_code == 0
+    lines = (part / "records.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and "INC-LATER" in lines[0]
+    assert len((part / "proofs.jsonl").read_text().splitlines()) == 1
+    assert runner.invoke(app, ["audit", "verify", str(part)], env={}).exit_code == 0
+    (part / "records.jsonl").write_text(lines[0].replace("INC-LATER", "INC-EARLY") + "\n")
+    forged = runner.invoke(app, ["audit", "verify", str(part)], env={})
+    assert forged.exit_code == 1 and "not in the signed log" in forged.output

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from deskguard.app.access import require_operator
@@ -29,7 +29,14 @@ from deskguard.audit.verify import LogRecord, Report, verify_log
 from deskguard.domain.errors import NotFound, ValidationFailed
 from deskguard.domain.events import Actor, DomainEvent
 from deskguard.domain.model import OperatorRole
-from deskguard.domain.ports import AuditRecord, RecordQuery, StoredCheckpoint, StoredKey, UnitOfWork
+from deskguard.domain.ports import (
+    AuditRecord,
+    RecordQuery,
+    StoredCheckpoint,
+    StoredKey,
+    StoredRecord,
+    UnitOfWork,
+)
 
 #: keys whose string values are identifying and are kept only as keyed HMACs in the ledger
 IDENTIFYING = frozenset(
@@ -260,13 +267,41 @@ def prune(ctx: AppContext, *, tenant_id: str, older_than: timedelta) -> int:
     return count
 
 
-def export_bundle(ctx: AppContext, *, tenant_id: str) -> Bundle:
-    """Everything a client needs to verify the tenant's log offline (signs a fresh checkpoint first)."""
+def export_bundle(
+    ctx: AppContext, *, tenant_id: str, since: datetime | None = None, until: datetime | None = None
+) -> Bundle:
+    """Everything a client needs to verify the tenant's log offline (signs a fresh checkpoint first).
+
+    With ``since``/``until`` the bundle holds only the records that occurred in that range, each
+    with its inclusion proof against the latest signed checkpoint: the client cannot recompute the
+    whole log from it, but can check that every record handed over is in the signed log, unchanged.
+    """
     sign_checkpoint(ctx, tenant_id=tenant_id)
+    partial = since is not None or until is not None
     with ctx.reads() as uow:
-        records = _all_records(uow, tenant_id=tenant_id)
         checkpoints = list(uow.ledger.checkpoints(tenant_id=tenant_id))
         keys = list(uow.ledger.keys(tenant_id=tenant_id))
+        if partial:
+            found = _records_between(uow, tenant_id=tenant_id, since=since, until=until)
+            size = checkpoints[-1].size if checkpoints else 0
+            reader = uow.ledger.nodes(tenant_id=tenant_id)
+            proofs = [
+                {
+                    "index": r.index,
+                    "proof": [h.hex() for h in inclusion_proof(reader, index=r.index, size=size)],
+                }
+                for r in found
+            ]
+            records = [
+                LogRecord(
+                    index=r.index,
+                    canonical=None if r.pruned_at else r.record.canonical,
+                    stored_leaf_hash=r.leaf_hash,
+                )
+                for r in found
+            ]
+        else:
+            records = _all_records(uow, tenant_id=tenant_id)
     manifest = {
         "format": BUNDLE_FORMAT_NAME,
         "tenant_id": tenant_id,
@@ -274,26 +309,53 @@ def export_bundle(ctx: AppContext, *, tenant_id: str) -> Bundle:
         "records": len(records),
         "checkpoints": len(checkpoints),
         "exported_at": ctx.clock.now().isoformat(),
+        **(
+            {
+                "partial": {
+                    "since": since.isoformat() if since else None,
+                    "until": until.isoformat() if until else None,
+                    "tree_size": checkpoints[-1].size if checkpoints else 0,
+                }
+            }
+            if partial
+            else {}
+        ),
     }
-    return Bundle(
-        files={
-            "manifest.json": json.dumps(manifest, indent=2) + "\n",
-            "records.jsonl": "".join(bundle_line(r) + "\n" for r in records),
-            "checkpoints.jsonl": "".join(json.dumps(c.note) + "\n" for c in checkpoints),
-            "keys.json": json.dumps(
-                [
-                    {
-                        "verifier": k.verifier,
-                        "not_before": k.not_before.isoformat(),
-                        "not_after": k.not_after.isoformat() if k.not_after else None,
-                    }
-                    for k in keys
-                ],
-                indent=2,
-            )
-            + "\n",
-        }
-    )
+    files = {
+        "manifest.json": json.dumps(manifest, indent=2) + "\n",
+        "records.jsonl": "".join(bundle_line(r) + "\n" for r in records),
+        "checkpoints.jsonl": "".join(json.dumps(c.note) + "\n" for c in checkpoints),
+        "keys.json": json.dumps(
+            [
+                {
+                    "verifier": k.verifier,
+                    "not_before": k.not_before.isoformat(),
+                    "not_after": k.not_after.isoformat() if k.not_after else None,
+                }
+                for k in keys
+            ],
+            indent=2,
+        )
+        + "\n",
+    }
+    if partial:
+        files["proofs.jsonl"] = "".join(json.dumps(p, separators=(",", ":")) + "\n" for p in proofs)
+    return Bundle(files=files)
+
+
+def _records_between(
+    uow: UnitOfWork, *, tenant_id: str, since: datetime | None, until: datetime | None, page: int = 5000
+) -> list[StoredRecord]:
+    out: list[StoredRecord] = []
+    after = -1
+    while batch := uow.ledger.search(
+        tenant_id=tenant_id, query=RecordQuery(since=since, until=until, after=after, limit=page)
+    ):
+        out.extend(batch)
+        after = batch[-1].index
+        if len(batch) < page:
+            break
+    return out
 
 
 def prove(ctx: AppContext, *, event_id: str, tenant_id: str | None = None) -> dict[str, Any]:

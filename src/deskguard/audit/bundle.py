@@ -1,11 +1,12 @@
 """Verify an exported audit bundle offline: no database, no deskguard configuration, no network.
 
-A bundle is four files (``app.ledger.export_bundle`` writes them): ``manifest.json`` (format,
-tenant, origin), ``records.jsonl`` (one canonical record per line, in log order: the exact bytes
-that were hashed), ``checkpoints.jsonl`` (one signed note per line, as a JSON string) and
-``keys.json`` (the verifier keys with the interval each signed in). This is what a client runs on
-what its provider hands over; it trusts only the keys, which it should compare with keys it got
-separately (the witness, a contract annex).
+A bundle is four files, written by ``app.ledger.export_bundle``: ``manifest.json`` (format, tenant,
+origin), ``records.jsonl`` (one canonical record per line, in log order: the exact bytes that were
+hashed), ``checkpoints.jsonl`` (one signed note per line, as a JSON string) and ``keys.json`` (the
+verifier keys with the interval each signed in). A partial bundle (a time range) adds
+``proofs.jsonl``: one inclusion proof per record against the latest signed checkpoint. This is what
+a client runs on what its provider hands over; it trusts only the keys, which it should compare
+with keys it got separately (the witness, a contract annex).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 
-from deskguard.audit.checkpoint import Keyring, TrustedKey
+from deskguard.audit.checkpoint import Keyring, TrustedKey, verify_checkpoint
+from deskguard.audit.merkle import ProofError, leaf_hash, verify_inclusion
 from deskguard.audit.note import Verifier
 from deskguard.audit.verify import LogRecord, Report, verify_log
+from deskguard.domain.errors import DeskguardError
 
 FORMAT = "deskguard.audit-bundle/1"
 FILES = ("manifest.json", "records.jsonl", "checkpoints.jsonl", "keys.json")
@@ -70,6 +73,53 @@ def verify_bundle(files: Mapping[str, str]) -> tuple[str, Report]:
         ),
     )
     text = files["records.jsonl"]
-    return origin, verify_log(
-        records=_records(text) if text else iter(()), checkpoints=notes, keyring=keyring
-    )
+    records = _records(text) if text else iter(())
+    if "partial" in manifest:
+        return origin, _verify_partial(
+            records, proofs=files.get("proofs.jsonl", ""), notes=notes, keyring=keyring
+        )
+    return origin, verify_log(records=records, checkpoints=notes, keyring=keyring)
+
+
+def _verify_partial(
+    records: Iterator[LogRecord], *, proofs: str, notes: list[str], keyring: Keyring
+) -> Report:
+    """A range of records, each with its inclusion proof against the latest signed checkpoint."""
+    if not notes:
+        return Report(
+            ok=False, size=0, checkpoints_verified=0, reason="a partial bundle needs a signed checkpoint"
+        )
+    try:
+        latest = max((verify_checkpoint(n, keyring=keyring).checkpoint for n in notes), key=lambda c: c.size)
+    except DeskguardError as exc:
+        return Report(
+            ok=False, size=0, checkpoints_verified=0, reason=f"a checkpoint does not verify: {exc.message}"
+        )
+    entries = [json.loads(line) for line in proofs.splitlines() if line.strip()]
+    lines = list(records)
+    if len(entries) != len(lines):
+        return Report(
+            ok=False,
+            size=0,
+            checkpoints_verified=1,
+            reason=f"{len(lines)} records but {len(entries)} proofs: the bundle was altered",
+        )
+    for count, (record, entry) in enumerate(zip(lines, entries, strict=True)):
+        leaf = record.stored_leaf_hash if record.canonical is None else leaf_hash(record.canonical)
+        try:
+            verify_inclusion(
+                leaf_hash=leaf or b"",
+                index=entry["index"],
+                size=latest.size,
+                proof=[bytes.fromhex(h) for h in entry["proof"]],
+                root=latest.root,
+            )
+        except ProofError as exc:
+            return Report(
+                ok=False,
+                size=count,
+                checkpoints_verified=1,
+                first_bad_index=entry["index"],
+                reason=f"record is not in the signed log as handed over: {exc}",
+            )
+    return Report(ok=True, size=len(lines), checkpoints_verified=1)

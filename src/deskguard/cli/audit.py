@@ -8,6 +8,7 @@ configuration at all (what a client runs on what its provider hands over).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
 audit_app = typer.Typer(
     help="The evidence ledger: sign checkpoints, verify, export bundles, prove records.", no_args_is_help=True
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # one report per line, whatever the terminal width: auditors grep them
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _runtime() -> Runtime:
@@ -75,7 +76,7 @@ def _verify_bundle(directory: Path) -> int:
     try:
         files = {
             name: (directory / name).read_text(encoding="utf-8")
-            for name in FILES
+            for name in (*FILES, "proofs.jsonl")
             if (directory / name).exists()
         }
         origin, report = verify_bundle(files)
@@ -87,11 +88,18 @@ def _verify_bundle(directory: Path) -> int:
 
 
 @audit_app.command()
-def export(directory: Path, tenant: str = typer.Option(..., help="the tenant whose log to export")) -> None:
-    """Write the tenant's bundle (records, checkpoints, keys) to DIRECTORY for offline verification."""
+def export(
+    directory: Path,
+    tenant: str = typer.Option(..., help="the tenant whose log to export"),
+    since: datetime = typer.Option(
+        None, "--from", help="only records from this time (with inclusion proofs)"
+    ),
+    until: datetime = typer.Option(None, "--to", help="only records before this time"),
+) -> None:
+    """Write the tenant's bundle (records, checkpoints, keys[, proofs]) to DIRECTORY for offline checks."""
     from deskguard.app.ledger import export_bundle
 
-    bundle = export_bundle(_runtime().ctx, tenant_id=tenant)
+    bundle = export_bundle(_runtime().ctx, tenant_id=tenant, since=_aware(since), until=_aware(until))
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in bundle.files.items():
         (directory / name).write_text(text, encoding="utf-8")
@@ -119,6 +127,11 @@ def rotate_key(tenant: str = typer.Option(..., help="the tenant whose signing ke
 
     retired = retire(_runtime().ctx, tenant_id=tenant)
     out.print(f"{tenant}: retired key {retired}" if retired else f"{tenant}: no active key yet")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Times on the command line without a zone are UTC."""
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @audit_app.command()
