@@ -25,10 +25,10 @@ from deskguard.adapters.db.migrate import upgrade
 from deskguard.adapters.db.uow import SqlUnitOfWorkFactory
 from deskguard.adapters.idp.fake import FakeIdentityProvider
 from deskguard.adapters.system import AesGcmSecretBox, SystemClock, SystemRandomness
-from deskguard.adapters.witness import FileWitness
+from deskguard.adapters.witness import FileWitness, SyslogWitness, WebhookWitness, Witnesses
 from deskguard.api.app import create_app
 from deskguard.app.context import AppContext
-from deskguard.domain.ports import Channels, Clock, Randomness
+from deskguard.domain.ports import Channels, Clock, Randomness, Witness
 from deskguard.policy.loader import load_policy
 from deskguard.settings import Settings
 
@@ -71,7 +71,7 @@ def build(
         channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
         policy=load_policy(settings.policy_path),
         ledger_origin=settings.ledger_origin,
-        witness=FileWitness(settings.witness_dir),
+        witness=_witnesses(settings, clock=clock or SystemClock()),
     )
     return Runtime(
         settings=settings,
@@ -83,6 +83,16 @@ def build(
         idv=idv,
         notifier=notifier,
     )
+
+
+def _witnesses(settings: Settings, *, clock: Clock) -> Witnesses:
+    chosen: list[Witness] = [FileWitness(settings.witness_dir)]
+    if settings.witness_syslog:
+        host, _, port = settings.witness_syslog.rpartition(":")
+        chosen.append(SyslogWitness(host=host, port=int(port), clock=clock))
+    if settings.witness_webhook_url:
+        chosen.append(WebhookWitness(url=settings.witness_webhook_url, key=settings.webhook_key()))
+    return Witnesses(chosen)
 
 
 def http_app(runtime: Runtime) -> FastAPI:

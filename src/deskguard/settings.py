@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     witness_dir: Path = Field(
         default=Path("var") / "witness", description="where signed checkpoints are published"
     )
+    witness_syslog: str = Field(
+        default="", description="host:port of an RFC 5424 UDP collector for checkpoints"
+    )
+    witness_webhook_url: str = Field(
+        default="", description="URL that receives each signed checkpoint (POST)"
+    )
     checkpoint_every_records: int = Field(
         default=256, ge=1, description="sign a checkpoint after this many records"
     )
@@ -48,6 +54,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024
+
+    @model_validator(mode="after")
+    def _syslog_address(self) -> Settings:
+        if self.witness_syslog:
+            host, _, port = self.witness_syslog.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"DESKGUARD_WITNESS_SYSLOG must be host:port, not {self.witness_syslog!r}")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
