@@ -13,6 +13,7 @@ is generated on first use and stored sealed under the master key; retired keys s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,28 +167,26 @@ def sign_all_checkpoints(ctx: AppContext) -> list[StoredCheckpoint]:
 
 def verify_tenant(ctx: AppContext, *, tenant_id: str, extra_checkpoints: tuple[str, ...] = ()) -> Report:
     """Recompute the tenant's whole log from its records and check it against every checkpoint
-    deskguard knows (its own, and those held elsewhere, e.g. the witness file)."""
+    deskguard knows (its own, and those held elsewhere, e.g. the witness file). Records stream page
+    by page inside one read transaction: memory stays flat whatever the size of the log."""
     with ctx.reads() as uow:
         keyring = _keyring(ctx, list(uow.ledger.keys(tenant_id=tenant_id)), tenant_id=tenant_id)
         notes = [c.note for c in uow.ledger.checkpoints(tenant_id=tenant_id)] + list(extra_checkpoints)
-        records = _all_records(uow, tenant_id=tenant_id)
-    return verify_log(records=records, checkpoints=notes, keyring=keyring)
+        return verify_log(records=_iter_records(uow, tenant_id=tenant_id), checkpoints=notes, keyring=keyring)
 
 
-def _all_records(uow: UnitOfWork, *, tenant_id: str, page: int = 5000) -> list[LogRecord]:
-    out: list[LogRecord] = []
-    while batch := uow.ledger.records(tenant_id=tenant_id, start=len(out), limit=page):
-        out.extend(
-            LogRecord(
+def _iter_records(uow: UnitOfWork, *, tenant_id: str, page: int = 5000) -> Iterator[LogRecord]:
+    start = 0
+    while batch := uow.ledger.records(tenant_id=tenant_id, start=start, limit=page):
+        for r in batch:
+            yield LogRecord(
                 index=r.index,
                 canonical=None if r.pruned_at else r.record.canonical,
                 stored_leaf_hash=r.leaf_hash,
             )
-            for r in batch
-        )
+        start = batch[-1].index + 1
         if len(batch) < page:
-            break
-    return out
+            return
 
 
 def rotate_key(ctx: AppContext, *, tenant_id: str) -> str | None:
@@ -301,7 +300,7 @@ def export_bundle(
                 for r in found
             ]
         else:
-            records = _all_records(uow, tenant_id=tenant_id)
+            records = list(_iter_records(uow, tenant_id=tenant_id))
     manifest = {
         "format": BUNDLE_FORMAT_NAME,
         "tenant_id": tenant_id,
