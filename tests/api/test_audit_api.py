@@ -47,6 +47,21 @@ def test_search_filters_and_pages(api: Api) -> None:
     assert later == []
 
 
+def test_search_by_ticket_finds_the_ticket_and_its_requests(api: Api) -> None:
+    ticket = api.post(f"{A}/tickets", "agent", {"external_ref": "INC-77", "channel": "phone"}).json()["id"]
+    rid = api.post(
+        f"{A}/requests", "agent", {"kind": "unlock_account", "person_id": "plain", "ticket_id": ticket}
+    ).json()["id"]
+    api.post(f"{A}/requests/{rid}/cancel", "agent", {"reason": "solved by itself"})
+    api.post(
+        f"{A}/requests", "agent", {"kind": "revoke_sessions", "person_id": "vip"}
+    )  # another ticketless one
+    found = api.get(f"{A}/audit/records", "admin", params={"ticket_id": ticket}).json()
+    types = [r["record"]["type"] for r in found]
+    assert types[0] == "ticket.opened" and "request.opened" in types and "request.state_changed" in types
+    assert all(r["record"]["subject"]["request_id"] in (None, rid) for r in found)
+
+
 def test_a_proof_verifies_against_the_signed_checkpoint(api: Api) -> None:
     _activity(api)
     sign_checkpoint(api.world.ctx, tenant_id="t_a")

@@ -78,6 +78,7 @@ def record_for(ctx: AppContext, event: DomainEvent) -> AuditRecord:
         actor_id=event.actor.id,
         person_id=event.person_id,
         request_id=event.request_id,
+        ticket_id=event.data.get("ticket_id"),  # ticket.opened and request.opened name it
         canonical=canonicalize(_scrub(ctx, event.envelope())),
     )
 

@@ -275,6 +275,7 @@ class AuditRecord:
     person_id: str | None
     request_id: str | None
     canonical: bytes  # RFC 8785 JSON of the record; identifying values already keyed-hashed
+    ticket_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -322,6 +323,7 @@ class RecordQuery:
     person_id: str | None = None
     actor_id: str | None = None
     request_id: str | None = None
+    ticket_id: str | None = None  # the ticket's records and those of every request opened for it
     type: str | None = None
     since: datetime | None = None
     until: datetime | None = None

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import TextClause, insert, select, text, update
+from sqlalchemy import TextClause, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from deskguard.adapters.db.tables import (
@@ -98,6 +98,7 @@ class SqlLedgerRepository:
                     "actor_id": record.actor_id,
                     "person_id": record.person_id,
                     "request_id": record.request_id,
+                    "ticket_id": record.ticket_id,
                     "record": record.canonical.decode(),
                     "leaf_hash": leaf_hash(record.canonical),
                 }
@@ -147,6 +148,12 @@ class SqlLedgerRepository:
         ):
             if value is not None:
                 stmt = stmt.where(column == value)
+        if query.ticket_id is not None:
+            # the ticket's own records, and every record of the requests opened for it
+            requests = select(r.request_id).where(
+                r.tenant_id == tenant_id, r.ticket_id == query.ticket_id, r.request_id.is_not(None)
+            )
+            stmt = stmt.where(or_(r.ticket_id == query.ticket_id, r.request_id.in_(requests)))
         if query.since is not None:
             stmt = stmt.where(r.occurred_at >= query.since)
         if query.until is not None:
@@ -243,6 +250,7 @@ def _stored(row: AuditRecordRow) -> StoredRecord:
             actor_id=row.actor_id,
             person_id=row.person_id,
             request_id=row.request_id,
+            ticket_id=row.ticket_id,
             canonical=(row.record or "").encode(),
         ),
     )

@@ -312,6 +312,7 @@ class AuditRecordRow(Base):
     __table_args__ = (
         Index("ix_audit_records_tenant_person", "tenant_id", "person_id"),
         Index("ix_audit_records_tenant_request", "tenant_id", "request_id"),
+        Index("ix_audit_records_tenant_ticket", "tenant_id", "ticket_id"),
     )
     tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -321,6 +322,7 @@ class AuditRecordRow(Base):
     actor_id: Mapped[str] = mapped_column(ID)
     person_id: Mapped[str | None] = mapped_column(ID)
     request_id: Mapped[str | None] = mapped_column(ID)
+    ticket_id: Mapped[str | None] = mapped_column(ID)  # set on records that name the ticket
     record: Mapped[str | None] = mapped_column(Text)  # None once pruned; the leaf hash stays
     leaf_hash: Mapped[bytes]
     pruned_at: Mapped[datetime | None]

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.String(length=64), nullable=False),
         sa.Column("person_id", sa.String(length=64), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column("ticket_id", sa.String(length=64), nullable=True),
         sa.Column("record", sa.Text(), nullable=True),
         sa.Column("leaf_hash", sa.LargeBinary(), nullable=False),
         sa.Column("pruned_at", sa.DateTime(), nullable=True),
@@ -37,6 +38,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_records_tenant_person", "audit_records", ["tenant_id", "person_id"])
     op.create_index("ix_audit_records_tenant_request", "audit_records", ["tenant_id", "request_id"])
+    op.create_index("ix_audit_records_tenant_ticket", "audit_records", ["tenant_id", "ticket_id"])
     op.create_table(
         "audit_nodes",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),
@@ -77,6 +79,7 @@ def downgrade() -> None:
     op.drop_table("audit_checkpoints")
     op.drop_table("audit_heads")
     op.drop_table("audit_nodes")
+    op.drop_index("ix_audit_records_tenant_ticket", table_name="audit_records")
     op.drop_index("ix_audit_records_tenant_request", table_name="audit_records")
     op.drop_index("ix_audit_records_tenant_person", table_name="audit_records")
     op.drop_table("audit_records")
