@@ -3,12 +3,13 @@
 Real storage (the ``uow_factory`` fixture: SQLite and PostgreSQL), the shipped default policy, the
 fake connectors, a fixed clock and seeded randomness, so that every run replays exactly.
 Tenant ``t_a`` (Europe/Paris) and ``t_b``; an internal agent, an outsourced agent, two supervisors;
-``vip`` is a privileged person with every factor; ``swapped`` had their phone changed yesterday.
+``vip`` is a privileged person with every factor; ``swapped`` had their phone changed yesterday;
+``watched`` is on the security watch list (one approval more).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from deskguard.adapters.channels.fake import (
@@ -176,6 +177,7 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
         _person("plain", "t_a", now=now, phone_age=timedelta(days=200), manager="boss"),
         # the supervisor "sup" is also an employee of t_a: they can never approve for themselves
         _person("supself", "t_a", now=now, phone_age=timedelta(days=200), email="sup@desk.example"),
+        replace(_person("watched", "t_a", now=now, phone_age=timedelta(days=200)), watchlisted=True),
         _person("other", "t_b", now=now, phone_age=timedelta(days=200)),
     ]
     with uow_factory() as uow:

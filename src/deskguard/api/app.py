@@ -20,7 +20,11 @@ from deskguard.app.context import AppContext
 
 
 class BodyLimit:
-    """Refuse oversized bodies: by Content-Length up front, and by counting a streamed body."""
+    """Refuse oversized bodies: by Content-Length up front, and by counting a streamed body.
+
+    Not FastAPI's own ``max_body_size``: its 413 is sent by Starlette's middleware, past the app's
+    exception handlers, so it would not be problem+json like every other error of this API.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes

@@ -16,9 +16,6 @@ REQUESTERS = frozenset({OperatorRole.AGENT, OperatorRole.SUPERVISOR, OperatorRol
 APPROVERS = frozenset({OperatorRole.SUPERVISOR, OperatorRole.ADMIN})
 READERS = frozenset(OperatorRole)
 
-#: role ranks for "at least this role" approvals: an admin may approve what needs a supervisor.
-ROLE_RANK = {OperatorRole.AGENT: 1, OperatorRole.SUPERVISOR: 2, OperatorRole.ADMIN: 3}
-
 
 def require_operator(actor: Actor, *, tenant_id: str, roles: Iterable[OperatorRole] = READERS) -> None:
     if actor.kind != ActorKind.OPERATOR or tenant_id not in actor.tenant_ids:

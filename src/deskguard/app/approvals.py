@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from deskguard.app.access import APPROVERS, require_operator, same_human
 from deskguard.app.context import AppContext
-from deskguard.app.evaluation import role_satisfies
 from deskguard.app.outbox import emit
 from deskguard.app.requests import live_request, move_request, settle
 from deskguard.domain.errors import Forbidden, InvalidTransition, SeparationOfDuties, ValidationFailed
@@ -68,7 +67,8 @@ def decide_approval(
                 code="separation_of_duties.target",
             )
         required = str(request.decision.get("approvals", {}).get("role", "supervisor"))
-        if not role_satisfies(actor.role, required):
+        ranks = ctx.policy.approval_roles  # the same ranking the policy counts approvals with
+        if ranks.get(actor.role, 0) < ranks.get(required, 1 << 30):
             raise Forbidden(f"this approval needs the {required} role", code="forbidden.approval_role")
         now = ctx.clock.now()
         uow.approvals.add(

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from deskguard.app.access import ROLE_RANK
 from deskguard.app.context import AppContext
 from deskguard.domain.actions import CATALOGUE, ActionKind
 from deskguard.domain.decision import Decision, Evidence
@@ -96,10 +95,8 @@ def gather_evidence(uow: UnitOfWork, *, request: ActionRequest, now: datetime) -
     return Evidence(proofs=proofs, approvals=tuple(roles.values()))
 
 
-def decide(
-    ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, now: datetime
-) -> tuple[Decision, dict[str, Any]]:
-    """The decision for a stored request, with the facts it saw."""
+def decide(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, now: datetime) -> Decision:
+    """The decision for a stored request, from the facts as they are now."""
     operator_id = request.requester_id if request.origin == RequestOrigin.AGENT else None
     snap = snapshot(
         uow.decisions,
@@ -115,7 +112,7 @@ def decide(
         else None
     )
     facts = build_facts(snap, now=now, kind=request.kind, origin=request.origin, ticket=ticket)
-    return evaluate(ctx.policy, facts=facts, evidence=gather_evidence(uow, request=request, now=now)), facts
+    return evaluate(ctx.policy, facts=facts, evidence=gather_evidence(uow, request=request, now=now))
 
 
 def state_for(decision: Decision) -> RequestState:
@@ -126,9 +123,3 @@ def state_for(decision: Decision) -> RequestState:
     if decision.approvals_missing or (decision.requires_grant and not decision.grant_present):
         return RequestState.PENDING_APPROVAL
     return RequestState.READY
-
-
-def role_satisfies(role: str, required: str) -> bool:
-    """Whether an approver of ``role`` may give an approval that requires ``required``."""
-    rank = {r.value: n for r, n in ROLE_RANK.items()}
-    return rank.get(role, 0) >= rank.get(required, 99)

@@ -36,7 +36,7 @@ class Execution:
 
 def execute_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str) -> Execution:
     require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
-    claimed, person, decision_dict = _claim(ctx, actor=actor, tenant_id=tenant_id, request_id=request_id)
+    claimed, person = _claim(ctx, actor=actor, tenant_id=tenant_id, request_id=request_id)
     try:
         result = ctx.channels.idp.execute(
             tenant_id=tenant_id,
@@ -46,13 +46,30 @@ def execute_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id
             idempotency_key=claimed.id,
         )
     except ConnectorError as exc:
-        _record_failure(ctx, actor=actor, request=claimed, reason=exc.message)
+        _unsuccessful(
+            ctx,
+            actor=actor,
+            request=claimed,
+            to=RequestState.FAILED,
+            event=EventType.REQUEST_FAILED,
+            reason=exc.message,
+            failure_reason=exc.message,
+        )
         raise
-    except ConnectorTimeout as exc:
-        _release_unknown(ctx, actor=actor, request=claimed, reason=exc.message)
-        raise
-    except Exception as exc:  # a connector bug: the outcome is as unknown as after a timeout
-        _release_unknown(ctx, actor=actor, request=claimed, reason=f"{type(exc).__name__} in the connector")
+    except Exception as exc:  # a timeout, or a connector bug: either way the outcome is unknown
+        reason = (
+            exc.message if isinstance(exc, ConnectorTimeout) else f"{type(exc).__name__} in the connector"
+        )
+        _unsuccessful(
+            ctx,
+            actor=actor,
+            request=claimed,
+            to=RequestState.READY,
+            event=EventType.REQUEST_EXECUTION_UNKNOWN,
+            reason=reason,
+            failure_reason=f"outcome unknown: {reason}",
+            retry="execute again: the same idempotency key makes the connector apply it at most once",
+        )
         raise
     return _record_success(
         ctx,
@@ -60,13 +77,11 @@ def execute_request(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id
         request=claimed,
         person=person,
         result=result,
-        secret_to_agent_allowed=bool(decision_dict.get("secret_to_agent_allowed")),
+        secret_to_agent_allowed=bool(claimed.decision.get("secret_to_agent_allowed")),
     )
 
 
-def _claim(
-    ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str
-) -> tuple[ActionRequest, Person, dict]:
+def _claim(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str) -> tuple[ActionRequest, Person]:
     with ctx.uow() as uow:
         request = live_request(ctx, uow, tenant_id=tenant_id, request_id=request_id, actor=actor)
         if request.state == RequestState.EXECUTING:
@@ -78,7 +93,7 @@ def _claim(
                 code=f"invalid_transition.{request.state.value}_to_executing",
             )
         now = ctx.clock.now()
-        decision, _ = decide(ctx, uow, request=request, now=now)
+        decision = decide(ctx, uow, request=request, now=now)
         if not decision.allowed:
             # The world moved since the request became ready (risk, expiry of an approval...).
             settled = settle(ctx, uow, request=request, actor=actor)
@@ -107,7 +122,7 @@ def _claim(
         person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
         assert person is not None
         uow.commit()
-    return claimed, person, claimed.decision
+    return claimed, person
 
 
 def _use_grant(ctx: AppContext, uow, *, actor: Actor, request: ActionRequest) -> None:
@@ -216,36 +231,29 @@ def _verified_channel(person: Person) -> str:
     return "work_email"
 
 
-def _record_failure(ctx: AppContext, *, actor: Actor, request: ActionRequest, reason: str) -> None:
+def _unsuccessful(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    request: ActionRequest,
+    to: RequestState,
+    event: EventType,
+    reason: str,
+    failure_reason: str,
+    **data: str,
+) -> None:
+    """Record a claimed execution that did not succeed: failed for good, or back to ready (unknown)."""
     with ctx.uow() as uow:
-        uow.requests.update(request.moved(RequestState.FAILED, at=ctx.clock.now(), failure_reason=reason))
+        uow.requests.update(request.moved(to, at=ctx.clock.now(), failure_reason=failure_reason))
         emit(
             ctx,
             uow,
-            type=EventType.REQUEST_FAILED,
+            type=event,
             actor=actor,
             tenant_id=request.tenant_id,
             request_id=request.id,
             person_id=request.person_id,
             reason=reason,
-        )
-        uow.commit()
-
-
-def _release_unknown(ctx: AppContext, *, actor: Actor, request: ActionRequest, reason: str) -> None:
-    with ctx.uow() as uow:
-        uow.requests.update(
-            request.moved(RequestState.READY, at=ctx.clock.now(), failure_reason=f"outcome unknown: {reason}")
-        )
-        emit(
-            ctx,
-            uow,
-            type=EventType.REQUEST_EXECUTION_UNKNOWN,
-            actor=actor,
-            tenant_id=request.tenant_id,
-            request_id=request.id,
-            person_id=request.person_id,
-            reason=reason,
-            retry="execute again: the same idempotency key makes the connector apply it at most once",
+            **data,
         )
         uow.commit()

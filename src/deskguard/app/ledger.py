@@ -160,12 +160,6 @@ def sign_due_checkpoints(
     return [cp for t in due if (cp := sign_checkpoint(ctx, tenant_id=t)) is not None]
 
 
-def sign_all_checkpoints(ctx: AppContext) -> list[StoredCheckpoint]:
-    with ctx.reads() as uow:
-        tenants = list(uow.ledger.tenants())
-    return [cp for t in tenants if (cp := sign_checkpoint(ctx, tenant_id=t)) is not None]
-
-
 def verify_tenant(ctx: AppContext, *, tenant_id: str, extra_checkpoints: tuple[str, ...] = ()) -> Report:
     """Recompute the tenant's whole log from its records and check it against every checkpoint
     deskguard knows (its own, and those held elsewhere, e.g. the witness file). Records stream page
@@ -356,6 +350,12 @@ def _records_between(
         if len(batch) < page:
             break
     return out
+
+
+def prove_for(ctx: AppContext, *, actor: Actor, tenant_id: str, event_id: str) -> dict[str, Any]:
+    """``prove`` for an auditor, analyst or admin of the tenant (the API)."""
+    require_operator(actor, tenant_id=tenant_id, roles=AUDIT_READERS)
+    return prove(ctx, event_id=event_id, tenant_id=tenant_id)
 
 
 def prove(ctx: AppContext, *, event_id: str, tenant_id: str | None = None) -> dict[str, Any]:

@@ -199,7 +199,7 @@ def _record_self_service_proof(
 def settle(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, actor: Actor) -> ActionRequest:
     """Re-decide a live request and move it to the state its decision implies (in the caller's tx)."""
     now = ctx.clock.now()
-    decision, _facts = decide(ctx, uow, request=request, now=now)
+    decision = decide(ctx, uow, request=request, now=now)
     target = state_for(decision)
     recorded = decision.to_dict()
     emit(

@@ -485,12 +485,14 @@ def record_knowledge(
 
 
 def pending_for_person(ctx: AppContext, *, actor: Actor, tenant_id: str) -> list[Proof]:
-    """The pushes and manager confirmations waiting for this person in the portal."""
+    """The pushes and manager confirmations waiting for this person in the portal — without the
+    number to read out: the person must hear it from the agent, or number matching proves nothing."""
     require_person(actor, tenant_id=tenant_id)
     now = ctx.clock.now()
     with ctx.reads() as uow:
-        return [
-            p
-            for p in uow.proofs.pending_for_person(tenant_id=tenant_id, person_id=actor.id)
-            if p.expires_at > now
-        ]
+        waiting = uow.proofs.pending_for_person(tenant_id=tenant_id, person_id=actor.id)
+    return [
+        replace(p, challenge={k: v for k, v in p.challenge.items() if k != "number_to_read_out"})
+        for p in waiting
+        if p.expires_at > now
+    ]

@@ -27,9 +27,9 @@ err = Console(stderr=True, soft_wrap=True)
 
 def _runtime() -> Runtime:
     """The configured runtime; imported lazily so that offline verification needs no configuration."""
-    from deskguard.cli.main import _runtime, _settings
+    from deskguard.cli.main import configured_runtime
 
-    return _runtime(_settings(), migrate=False)
+    return configured_runtime()
 
 
 @audit_app.command()
@@ -37,11 +37,13 @@ def checkpoint(
     tenant: str = typer.Option(None, help="one tenant (default: every tenant with records)"),
 ) -> None:
     """Sign a checkpoint of each tenant's log at its current size and publish it to the witness."""
-    from deskguard.app.ledger import sign_all_checkpoints, sign_checkpoint
+    from deskguard.app.ledger import sign_checkpoint, sign_due_checkpoints
 
     ctx = _runtime().ctx
     signed = (
-        [c for c in [sign_checkpoint(ctx, tenant_id=tenant)] if c] if tenant else sign_all_checkpoints(ctx)
+        [c for c in [sign_checkpoint(ctx, tenant_id=tenant)] if c]
+        if tenant
+        else sign_due_checkpoints(ctx, every_records=1, every_seconds=float("inf"))
     )
     for cp in signed:
         out.print(f"{cp.tenant_id}: checkpoint at size {cp.size}, root {cp.root.hex()[:16]}…")

@@ -51,6 +51,11 @@ def _runtime(settings: Settings, *, migrate: bool) -> Runtime:
         raise typer.Exit(2) from None
 
 
+def configured_runtime() -> Runtime:
+    """The runtime the environment configures (for command groups that need one)."""
+    return _runtime(_settings(), migrate=False)
+
+
 def _serve(runtime: Runtime, *, host: str, port: int) -> None:
     from deskguard.workers.checkpointer import Checkpointer
 

@@ -62,12 +62,3 @@ def match_totp(
 def b32_secret(raw: bytes) -> str:
     """The base32 form authenticator apps take (no padding)."""
     return base64.b32encode(raw).decode().rstrip("=")
-
-
-def provisioning_uri(*, secret: bytes, account: str, issuer: str) -> str:
-    from urllib.parse import quote
-
-    return (
-        f"otpauth://totp/{quote(issuer)}:{quote(account)}?secret={b32_secret(secret)}"
-        f"&issuer={quote(issuer)}&algorithm=SHA1&digits=6&period=30"
-    )

@@ -10,7 +10,7 @@ filters on it in SQL, so another tenant's id is simply "not found".
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self
 
@@ -112,8 +112,6 @@ class Notifier(Protocol):
     def deliver_secret(self, *, tenant_id: str, person: Person, channel: str, kind: str, secret: str) -> str:
         """Send a produced secret to the person's verified channel; returns a delivery reference."""
         ...
-
-    def notify_person(self, *, tenant_id: str, person: Person, subject: str, body: str) -> None: ...
 
 
 # --- storage -------------------------------------------------------------------------------------
@@ -436,4 +434,3 @@ class Channels:
     push: PushChannel
     idv: IdentityVerification
     notifier: Notifier
-    extra: dict[str, Any] = field(default_factory=dict)

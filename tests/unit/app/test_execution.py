@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -18,6 +20,7 @@ from deskguard.domain.errors import (
     SeparationOfDuties,
 )
 from deskguard.domain.events import EventType
+from deskguard.domain.ports import UnitOfWork
 from deskguard.domain.requests import RequestState
 from world import World
 
@@ -106,10 +109,33 @@ def test_a_timeout_leaves_the_request_pending_and_the_retry_applies_once(world: 
     assert world.idp.account(tenant_id="t_a", person_id="plain").password_generation == 1
 
 
+@contextmanager
+def failing(world: World, breaks: Callable[[UnitOfWork], None]) -> Iterator[None]:
+    """Inside the block, every unit of work the use cases open is first broken by ``breaks``."""
+    factory = world.ctx.uow
+
+    class Broken:
+        def __init__(self) -> None:
+            self.real = factory()
+
+        def __enter__(self) -> UnitOfWork:
+            uow = self.real.__enter__()
+            breaks(uow)
+            return uow
+
+        def __exit__(self, *exc: object) -> None:
+            self.real.__exit__(*exc)
+
+    object.__setattr__(world.ctx, "uow", Broken)
+    try:
+        yield
+    finally:
+        object.__setattr__(world.ctx, "uow", factory)
+
+
 def test_no_event_no_execution(world: World) -> None:
     """Fail closed: if the claim and its event cannot be committed, the connector is never called."""
     rid = _ready(world)
-    factory = world.ctx.uow
 
     class BrokenOutbox:
         def __init__(self, real):
@@ -123,24 +149,10 @@ def test_no_event_no_execution(world: World) -> None:
         def __getattr__(self, name):
             return getattr(self.real, name)
 
-    class BrokenUnitOfWork:
-        def __init__(self) -> None:
-            self.real = factory()
-
-        def __enter__(self):
-            uow = self.real.__enter__()
-            uow.outbox = BrokenOutbox(uow.outbox)
-            return uow
-
-        def __exit__(self, *exc):
-            return self.real.__exit__(*exc)
-
-    object.__setattr__(world.ctx, "uow", BrokenUnitOfWork)
-    with pytest.raises(OSError):
+    with failing(world, lambda uow: setattr(uow, "outbox", BrokenOutbox(uow.outbox))), pytest.raises(OSError):
         _execute(world, rid)
-    object.__setattr__(world.ctx, "uow", factory)
     assert world.idp.calls == []
-    with factory() as uow:
+    with world.ctx.uow() as uow:
         assert uow.requests.get(tenant_id="t_a", request_id=rid).state == RequestState.READY
 
 
@@ -251,30 +263,14 @@ def test_a_failed_secret_delivery_is_recorded_and_the_execution_stands(world: Wo
 def test_no_ledger_record_no_execution(world: World) -> None:
     """Fail closed: if the ledger cannot append the claim's record, the connector is never called."""
     rid = _ready(world)
-    factory = world.ctx.uow
 
-    class BrokenLedgerUnitOfWork:
-        def __init__(self) -> None:
-            self.real = factory()
+    def refuse() -> None:
+        raise OSError("ledger storage unavailable")
 
-        def __enter__(self):
-            uow = self.real.__enter__()
-
-            def refuse() -> None:
-                raise OSError("ledger storage unavailable")
-
-            uow.ledger.flush = refuse
-            return uow
-
-        def __exit__(self, *exc):
-            return self.real.__exit__(*exc)
-
-    object.__setattr__(world.ctx, "uow", BrokenLedgerUnitOfWork)
-    with pytest.raises(OSError):
+    with failing(world, lambda uow: setattr(uow.ledger, "flush", refuse)), pytest.raises(OSError):
         _execute(world, rid)
-    object.__setattr__(world.ctx, "uow", factory)
     assert world.idp.calls == []
-    with factory() as uow:
+    with world.ctx.uow() as uow:
         assert uow.requests.get(tenant_id="t_a", request_id=rid).state == RequestState.READY
         assert uow.ledger.size(tenant_id="t_a") == len(
             uow.outbox.list(tenant_id="t_a")

@@ -21,14 +21,14 @@ def _open(world: World, kind: str = "unlock_account", person: str = "plain", by:
     )
 
 
-def _push(world: World, request_id: str, *, person: str = "plain") -> None:
-    proof = verification.start_proof(
-        world.ctx,
-        actor=world.operator("agent"),
-        tenant_id="t_a",
-        request_id=request_id,
-        method="push_number_match",
+def _start(world: World, request_id: str, method: str):
+    return verification.start_proof(
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request_id, method=method
     )
+
+
+def _push(world: World, request_id: str, *, person: str = "plain") -> None:
+    proof = _start(world, request_id, "push_number_match")
     number = proof.challenge["number_to_read_out"]
     verification.respond_push(
         world.ctx, actor=world.person(person), tenant_id="t_a", proof_id=proof.id, approve=True, number=number
@@ -75,13 +75,7 @@ def test_a_produced_password_goes_to_the_verified_channel_not_the_agent(world: W
 
 def test_a_push_with_the_wrong_number_fails_and_locks_after_three_attempts(world: World) -> None:
     request = _open(world)
-    proof = verification.start_proof(
-        world.ctx,
-        actor=world.operator("agent"),
-        tenant_id="t_a",
-        request_id=request.id,
-        method="push_number_match",
-    )
+    proof = _start(world, request.id, "push_number_match")
     wrong = (proof.challenge["number_to_read_out"] + 1) % 100
     for attempt in range(3):
         with pytest.raises(ProofRejected) as err:
@@ -109,13 +103,7 @@ def test_a_push_with_the_wrong_number_fails_and_locks_after_three_attempts(world
 
 def test_another_person_cannot_answer_someone_elses_push(world: World) -> None:
     request = _open(world)
-    proof = verification.start_proof(
-        world.ctx,
-        actor=world.operator("agent"),
-        tenant_id="t_a",
-        request_id=request.id,
-        method="push_number_match",
-    )
+    proof = _start(world, request.id, "push_number_match")
     with pytest.raises(NotFound):
         verification.respond_push(
             world.ctx,
@@ -129,13 +117,7 @@ def test_another_person_cannot_answer_someone_elses_push(world: World) -> None:
 
 def test_a_denied_push_fails_the_proof_at_once(world: World) -> None:
     request = _open(world)
-    proof = verification.start_proof(
-        world.ctx,
-        actor=world.operator("agent"),
-        tenant_id="t_a",
-        request_id=request.id,
-        method="push_number_match",
-    )
+    proof = _start(world, request.id, "push_number_match")
     with pytest.raises(ProofRejected) as err:
         verification.respond_push(
             world.ctx,
@@ -152,9 +134,7 @@ def test_totp_is_accepted_once_and_a_replayed_code_is_refused(world: World) -> N
     first = _open(world)
 
     def start(rid: str):
-        return verification.start_proof(
-            world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=rid, method="totp"
-        )
+        return _start(world, rid, "totp")
 
     code = world.code_now()
     proof = verification.submit_totp(
@@ -176,13 +156,7 @@ def test_totp_is_accepted_once_and_a_replayed_code_is_refused(world: World) -> N
 
 def test_an_expired_proof_cannot_be_answered(world: World) -> None:
     request = _open(world)
-    proof = verification.start_proof(
-        world.ctx,
-        actor=world.operator("agent"),
-        tenant_id="t_a",
-        request_id=request.id,
-        method="push_number_match",
-    )
+    proof = _start(world, request.id, "push_number_match")
     world.clock.advance(minutes=4)
     with pytest.raises(ProofRejected) as err:
         verification.respond_push(
@@ -200,13 +174,7 @@ def test_an_expired_request_is_expired_on_next_touch(world: World) -> None:
     request = _open(world)
     world.clock.advance(hours=5)
     with pytest.raises(InvalidTransition) as err:
-        verification.start_proof(
-            world.ctx,
-            actor=world.operator("agent"),
-            tenant_id="t_a",
-            request_id=request.id,
-            method="push_number_match",
-        )
+        _start(world, request.id, "push_number_match")
     assert err.value.code == "invalid_transition.expired"
     stored, _ = requests.get_request(
         world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request.id
@@ -230,25 +198,13 @@ def test_knowledge_is_recorded_but_never_moves_the_request(world: World) -> None
     )
     assert stored.state == RequestState.PENDING_VERIFICATION
     with pytest.raises(ProofRejected):
-        verification.start_proof(
-            world.ctx,
-            actor=world.operator("agent"),
-            tenant_id="t_a",
-            request_id=request.id,
-            method="knowledge",
-        )
+        _start(world, request.id, "knowledge")
 
 
 def test_a_disallowed_proof_cannot_even_be_started(world: World) -> None:
     request = _open(world, kind="reset_mfa", person="swapped")  # phone changed yesterday
     with pytest.raises(ProofRejected) as err:
-        verification.start_proof(
-            world.ctx,
-            actor=world.operator("agent"),
-            tenant_id="t_a",
-            request_id=request.id,
-            method="callback_automated",
-        )
+        _start(world, request.id, "callback_automated")
     assert err.value.code == "proof_rejected.disallowed"
     assert world.telephony.calls == []  # nobody was rung
 
@@ -301,9 +257,7 @@ def test_guessing_is_bounded_per_request(world: World) -> None:
     request = _open(world)
 
     def start():
-        return verification.start_proof(
-            world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=request.id, method="totp"
-        )
+        return _start(world, request.id, "totp")
 
     first = start()
     with pytest.raises(ProofRejected) as pending:
@@ -333,3 +287,11 @@ def test_guessing_is_bounded_per_request(world: World) -> None:
     )
     fired = {t.rule for t in decision.trace if t.matched}
     assert "repeated-failed-verifications" in fired  # the failures raise the bar for the next request
+
+
+def test_the_portal_never_shows_the_number_to_read_out(world: World) -> None:
+    request = _open(world)
+    proof = _start(world, request.id, "push_number_match")
+    assert "number_to_read_out" in proof.challenge  # the agent's screen shows it
+    [waiting] = verification.pending_for_person(world.ctx, actor=world.person("plain"), tenant_id="t_a")
+    assert waiting.id == proof.id and "number_to_read_out" not in waiting.challenge

@@ -6,7 +6,7 @@ import pytest
 
 from deskguard.app import approvals, requests, verification
 from deskguard.app.requests import RequestDraft
-from deskguard.domain.errors import Forbidden, InvalidTransition, NotFound, SeparationOfDuties
+from deskguard.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, SeparationOfDuties
 from deskguard.domain.requests import RequestState
 from world import World
 
@@ -106,13 +106,19 @@ def test_a_denial_is_final_and_needs_a_reason(world: World) -> None:
 
 
 def test_the_same_approver_counts_once(world: World) -> None:
-    from deskguard.domain.errors import Conflict
-
-    rid = _critical_ready_for_approval(world, person="vip")
-    # a cooldown (sensitive action within 60 min) would need two approvers: here one is enough
-    assert _approve(world, rid, "sup").state == RequestState.READY
-    with pytest.raises((InvalidTransition, Conflict)):
+    """A watch-listed person's MFA reset needs two approvers: one supervisor twice is still one."""
+    rid = _critical_ready_for_approval(world, person="watched")
+    first = _approve(world, rid, "sup")
+    assert first.state == RequestState.PENDING_APPROVAL
+    assert first.decision["approvals"] == {"required": 2, "role": "supervisor", "present": 1, "missing": 1}
+    with pytest.raises(Conflict) as again:
         _approve(world, rid, "sup")
+    assert again.value.code == "conflict.already_decided"
+    stored, _ = requests.get_request(
+        world.ctx, actor=world.operator("agent"), tenant_id="t_a", request_id=rid
+    )
+    assert stored.state == RequestState.PENDING_APPROVAL
+    assert _approve(world, rid, "sup2").state == RequestState.READY
 
 
 def test_an_approval_expires(world: World) -> None:

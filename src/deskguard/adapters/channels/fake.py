@@ -71,7 +71,6 @@ class FakeNotifier:
         self._lock = threading.Lock()
         self.deliveries: list[Delivery] = []
         self.fail_next = False  # tests: make the next delivery fail
-        self.messages: list[tuple[str, str, str]] = []  # (person id, subject, body)
 
     def deliver_secret(self, *, tenant_id: str, person: Person, channel: str, kind: str, secret: str) -> str:
         with self._lock:
@@ -81,7 +80,3 @@ class FakeNotifier:
             ref = self._random.new_id("dlv")
             self.deliveries.append(Delivery(ref, tenant_id, person.id, channel, kind, secret))
             return ref
-
-    def notify_person(self, *, tenant_id: str, person: Person, subject: str, body: str) -> None:
-        with self._lock:
-            self.messages.append((person.id, subject, body))

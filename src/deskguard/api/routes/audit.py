@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query
 
 from deskguard.api.deps import Ctx, CurrentActor
 from deskguard.app import ledger
-from deskguard.app.access import require_operator
 from deskguard.domain.ports import RecordQuery
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant_id}/audit", tags=["audit"])
@@ -56,5 +55,4 @@ def checkpoints(tenant_id: str, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]
     "/records/{event_id}/proof", summary="Inclusion proof of one record against the latest checkpoint"
 )
 def proof(tenant_id: str, event_id: str, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
-    require_operator(actor, tenant_id=tenant_id, roles=ledger.AUDIT_READERS)
-    return ledger.prove(ctx, event_id=event_id, tenant_id=tenant_id)
+    return ledger.prove_for(ctx, actor=actor, tenant_id=tenant_id, event_id=event_id)

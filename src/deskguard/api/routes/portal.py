@@ -5,8 +5,6 @@ Authenticated with the person's portal token; the console issue adds the pages o
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from deskguard.api.deps import Ctx, CurrentActor
@@ -25,13 +23,10 @@ def _tenant(actor: Actor) -> str:
 
 
 @router.get("/pending", summary="Verifications waiting for me: pushes and manager confirmations")
-def pending(ctx: Ctx, actor: CurrentActor) -> list[dict[str, Any]]:
-    out = []
-    for proof in verification.pending_for_person(ctx, actor=actor, tenant_id=_tenant(actor)):
-        view = ProofOut.of(proof).model_dump(mode="json")
-        view["challenge"] = {k: v for k, v in view["challenge"].items() if k != "number_to_read_out"}
-        out.append(view)
-    return out
+def pending(ctx: Ctx, actor: CurrentActor) -> list[ProofOut]:
+    return [
+        ProofOut.of(p) for p in verification.pending_for_person(ctx, actor=actor, tenant_id=_tenant(actor))
+    ]
 
 
 @router.post(
