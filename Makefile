@@ -26,6 +26,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/broker_http.py
 	$(BIN)/python bench/audit_merkle.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/pip install -q eql  # Elastic's EQL engine (AGPL): compared against in bench/detect.py only
+	$(BIN)/python bench/detect.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from deskguard.adapters.channels.fake import (
     FakeIdentityVerification,
@@ -21,6 +22,8 @@ from deskguard.adapters.channels.fake import (
 from deskguard.adapters.idp.fake import FakeIdentityProvider
 from deskguard.adapters.system import AesGcmSecretBox, FixedClock, SeededRandomness
 from deskguard.app.context import AppContext
+from deskguard.app.detection import Detector
+from deskguard.detection.content import Content, load_content
 from deskguard.domain.events import Actor, ActorKind
 from deskguard.domain.model import (
     Factor,
@@ -136,6 +139,12 @@ def _decisions(uow_factory: UnitOfWorkFactory) -> DecisionReads:
     return SqlDecisionReader(uow_factory.engine)  # type: ignore[attr-defined]
 
 
+@cache
+def detection_content() -> Content:
+    """The built-in detection content, loaded once per test session (each world gets a fresh engine)."""
+    return load_content([REPO_ROOT / "content" / "rules", REPO_ROOT / "content" / "correlations"])
+
+
 def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PARIS, seed: int = 1) -> World:
     clock, rnd = FixedClock(now), SeededRandomness(seed)
     idp, telephony, push = (
@@ -153,6 +162,7 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
         secrets=AesGcmSecretBox(bytes(range(32))),
         channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
         policy=load_policy(REPO_ROOT / "content" / "policies" / "default.yml"),
+        detector=Detector(detection_content()),
     )
     world = World(ctx=ctx, clock=clock, idp=idp, telephony=telephony, push=push, notifier=notifier, idv=idv)
     providers = [

@@ -28,6 +28,8 @@ from deskguard.adapters.system import AesGcmSecretBox, SystemClock, SystemRandom
 from deskguard.adapters.witness import FileWitness, SyslogWitness, WebhookWitness, Witnesses
 from deskguard.api.app import create_app
 from deskguard.app.context import AppContext
+from deskguard.app.detection import Detector
+from deskguard.detection.content import load_content
 from deskguard.domain.ports import Channels, Clock, Randomness, Witness
 from deskguard.policy.loader import load_policy
 from deskguard.settings import Settings
@@ -72,6 +74,9 @@ def build(
         policy=load_policy(settings.policy_path),
         ledger_origin=settings.ledger_origin,
         witness=_witnesses(settings, clock=clock or SystemClock()),
+        detector=Detector(
+            load_content(settings.rules_dirs()), lateness_s=settings.detection_lateness_seconds
+        ),
     )
     return Runtime(
         settings=settings,
@@ -101,6 +106,8 @@ def http_app(runtime: Runtime) -> FastAPI:
         runtime.ctx,
         webhook_key=runtime.settings.webhook_key(),
         max_body_bytes=runtime.settings.max_body_bytes,
+        ingest_max_bytes=runtime.settings.ingest_max_bytes,
+        replay_window_s=runtime.settings.ingest_replay_window_seconds,
         readiness=lambda: readiness(runtime.engine),
     )
     # Everything built so far lives as long as the process: keep it out of the collector's full

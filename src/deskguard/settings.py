@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     )
     webhook_secret: str = Field(default=PLACEHOLDER, description="HMAC key that signs provider webhooks")
     policy_path: Path = Field(default=REPO_ROOT / "content" / "policies" / "default.yml")
+    # Detection content: Sigma rules, correlations and analytics (comma-separated folders or files)
+    rules_paths: str = (
+        str(REPO_ROOT / "content" / "rules") + "," + str(REPO_ROOT / "content" / "correlations")
+    )
+    detection_lateness_seconds: float = 300.0  # how late an event may arrive and still join a window
+    ingest_replay_window_seconds: float = 300.0  # signed webhooks older or newer than this are refused
     demo: bool = Field(default=False, description="demo mode: fake connectors, placeholder secrets allowed")
     ledger_origin: str = Field(
         default="deskguard.local", description="names each tenant's log in checkpoints"
@@ -54,6 +60,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024
+    ingest_max_bytes: int = 8 * 1024 * 1024  # ingest batches and vendor pushes
 
     @model_validator(mode="after")
     def _syslog_address(self) -> Settings:
@@ -87,6 +94,9 @@ class Settings(BaseSettings):
 
     def webhook_key(self) -> bytes:
         return (self.webhook_secret if self.webhook_secret != PLACEHOLDER else "demo-webhook-secret").encode()
+
+    def rules_dirs(self) -> list[Path]:
+        return [Path(part.strip()) for part in self.rules_paths.split(",") if part.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

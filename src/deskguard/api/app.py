@@ -7,6 +7,7 @@ provider is healthy). Bodies above ``max_body_bytes`` are refused with 413 befor
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from deskguard import __version__
 from deskguard.api import errors
-from deskguard.api.routes import audit, directory, events, grants, portal, requests, webhooks
+from deskguard.api.routes import audit, detection, directory, events, grants, portal, requests, webhooks
 from deskguard.app.context import AppContext
 
 
@@ -26,16 +27,19 @@ class BodyLimit:
     exception handlers, so it would not be problem+json like every other error of this API.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    INGEST_PATHS = ("/api/v1/ingest/", "/api/v1/hooks/")
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, ingest_max_bytes: int) -> None:
+        self.app, self.max_bytes, self.ingest_max_bytes = app, max_bytes, ingest_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.ingest_max_bytes if scope["path"].startswith(self.INGEST_PATHS) else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._too_large(scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._too_large(scope, receive, send, limit)
             return
         if length is not None:
             await self.app(scope, receive, send)
@@ -46,8 +50,8 @@ class BodyLimit:
             message = await receive()
             messages.append(message)
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                await self._too_large(scope, receive, send)
+            if seen > limit:
+                await self._too_large(scope, receive, send, limit)
                 return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
@@ -58,18 +62,24 @@ class BodyLimit:
 
         await self.app(scope, replayed, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = errors.problem(
             413,
             code="payload_too_large",
             title="Payload too large",
-            detail=f"request bodies are limited to {self.max_bytes} bytes",
+            detail=f"request bodies are limited to {limit} bytes here",
         )
         await response(scope, receive, send)
 
 
 def create_app(
-    ctx: AppContext, *, webhook_key: bytes, max_body_bytes: int = 64 * 1024, readiness: Any = None
+    ctx: AppContext,
+    *,
+    webhook_key: bytes,
+    max_body_bytes: int = 64 * 1024,
+    ingest_max_bytes: int = 8 * 1024 * 1024,
+    replay_window_s: float = 300.0,
+    readiness: Any = None,
 ) -> FastAPI:
     app = FastAPI(
         title="deskguard",
@@ -79,8 +89,10 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.webhook_key = webhook_key
+    app.state.replay_window_s = replay_window_s
+    app.state.seen_signatures = OrderedDict()  # signed ingest deliveries, against replays
     errors.install(app)
-    for module in (directory, requests, grants, events, audit, portal, webhooks):
+    for module in (directory, requests, grants, events, audit, portal, webhooks, detection):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")
@@ -96,5 +108,5 @@ def create_app(
             {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
         )
 
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, ingest_max_bytes=ingest_max_bytes)
     return app

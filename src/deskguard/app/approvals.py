@@ -96,6 +96,7 @@ def decide_approval(
             request_id=request.id,
             person_id=request.person_id,
             params_hash=request.params_hash,
+            requester_id=request.requester_id,
             comment=comment,
         )
         if chosen == ApprovalVerdict.DENY:

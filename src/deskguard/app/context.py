@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskguard.app.actor_cache import ActorCache
 from deskguard.domain.ports import (
@@ -20,6 +20,9 @@ from deskguard.domain.ports import (
     UnitOfWorkFactory,
     Witness,
 )
+
+if TYPE_CHECKING:
+    from deskguard.app.detection import Detector
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,3 +52,4 @@ class AppContext:
     actors: ActorCache = field(default_factory=ActorCache)  # resolved tokens, for a few seconds
     ledger_origin: str = "deskguard.local"  # checkpoints name each log <origin>/tenants/<tenant id>
     witness: Witness | None = None  # where signed checkpoints are published outside the database
+    detector: Detector | None = None  # the live detection pipeline (app.detection)

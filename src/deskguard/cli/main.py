@@ -21,15 +21,21 @@ from deskguard.settings import Settings, load_settings
 app = typer.Typer(help="deskguard: the security broker for IT helpdesks.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+hooks_app = typer.Typer(help="Keys for signed ingest webhooks.", no_args_is_help=True)
+app.add_typer(hooks_app, name="hooks")
 console = Console(stderr=True)
 
 
 def _mount_groups() -> None:
     from deskguard.cli.audit import audit_app
+    from deskguard.cli.detect import replay, rules_app, sim_app
     from deskguard.cli.policy import policy_app
 
     app.add_typer(policy_app, name="policy", help="Lint, test and explain assurance policies.")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(rules_app, name="rules", help="List, lint and test detection content.")
+    app.add_typer(sim_app, name="sim", help="Synthetic data for trying the detection engine.")
+    app.command("replay")(replay)
 
 
 _mount_groups()
@@ -58,6 +64,7 @@ def configured_runtime() -> Runtime:
 
 def _serve(runtime: Runtime, *, host: str, port: int) -> None:
     from deskguard.workers.checkpointer import Checkpointer
+    from deskguard.workers.detector import OutboxDetector
 
     settings = runtime.settings
     checkpointer = Checkpointer(
@@ -65,10 +72,13 @@ def _serve(runtime: Runtime, *, host: str, port: int) -> None:
         every_records=settings.checkpoint_every_records,
         every_seconds=settings.checkpoint_every_seconds,
     )
+    detector = OutboxDetector(runtime.ctx)
     checkpointer.start()
+    detector.start()
     try:
         uvicorn.run(http_app(runtime), host=host, port=port, log_level="info")
     finally:
+        detector.stop()
         checkpointer.stop()
 
 
@@ -122,3 +132,11 @@ def db_upgrade() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+@hooks_app.command("key")
+def hooks_key(tenant: str = typer.Argument(..., help="the tenant id the webhook posts for")) -> None:
+    """The HMAC key (hex) a signed generic webhook uses for this tenant (POST /api/v1/hooks/...)."""
+    from deskguard.api.routes.detection import ingest_key
+
+    typer.echo(ingest_key(_settings().webhook_key(), tenant).hex())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self
 
+from deskguard.detection.alerts import Alert
 from deskguard.domain.actions import ActionKind
 from deskguard.domain.events import DomainEvent
 from deskguard.domain.model import Operator, Person, Provider, Tenant, Ticket
@@ -414,6 +415,9 @@ class UnitOfWork(Protocol):
     totp: TotpStateRepository
     decisions: DecisionReads
     ledger: LedgerRepository
+    alerts: AlertRepository
+    quarantine: QuarantineRepository
+    detection_cursor: DetectionCursorRepository
 
     def __enter__(self) -> Self: ...
 
@@ -434,3 +438,48 @@ class Channels:
     push: PushChannel
     idv: IdentityVerification
     notifier: Notifier
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertQuery:
+    """Filters of the alert list; every field narrows it. Times are epoch seconds of last_seen."""
+
+    tenant_id: str
+    rule_id: str | None = None
+    severities: frozenset[str] | None = None
+    mode: str | None = None
+    entity: str | None = None  # any entity value (a user, an IP, a caller number...)
+    since: float | None = None
+    until: float | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuarantineEntry:
+    id: int
+    tenant_id: str
+    source: str
+    reason: str
+    detail: str
+    record: str
+    received_at: datetime
+
+
+class AlertRepository(Protocol):
+    def save(self, alert: Alert) -> None: ...  # insert, or update the open alert of the same id
+
+    def get(self, *, tenant_id: str, alert_id: str) -> Alert | None: ...
+
+    def list(self, query: AlertQuery) -> Sequence[Alert]: ...
+
+
+class QuarantineRepository(Protocol):
+    def add(self, entry: QuarantineEntry) -> None: ...  # ``id`` is assigned by the store
+
+    def list(self, *, tenant_id: str, limit: int = 100) -> Sequence[QuarantineEntry]: ...
+
+
+class DetectionCursorRepository(Protocol):
+    def get(self, *, tenant_id: str) -> int: ...
+
+    def set(self, *, tenant_id: str, outbox_seq: int) -> None: ...

@@ -368,3 +368,48 @@ class AuditKeyRow(Base):
     sealed_signer: Mapped[bytes]
     not_before: Mapped[datetime]
     not_after: Mapped[datetime | None]
+
+
+class AlertRow(Base):
+    """Alerts raised by the detection engine; times are epoch seconds (UTC) of the evidence events."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_tenant_last_seen", "tenant_id", "last_seen"),
+        Index("ix_alerts_tenant_rule", "tenant_id", "rule_id"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    # No foreign key: identity-provider logs may name a tenant before it is set up here.
+    tenant_id: Mapped[str] = mapped_column(ID)
+    rule_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    first_seen: Mapped[float] = mapped_column(Double)
+    last_seen: Mapped[float] = mapped_column(Double)
+    count: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)  # the alert as JSON (entities, evidence, explanation...)
+
+
+class QuarantineRow(Base):
+    """Records the detection pipeline could not normalise, with the reason, kept for inspection."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_tenant_id", "tenant_id", "id"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    tenant_id: Mapped[str] = mapped_column(ID)
+    source: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    record: Mapped[str] = mapped_column(Text)  # the raw record as received, cut at 64 KiB
+    received_at: Mapped[datetime]
+
+
+class DetectionCursorRow(Base):
+    """How far the detection engine has read a tenant's outbox."""
+
+    __tablename__ = "detection_cursor"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    outbox_seq: Mapped[int] = mapped_column(BigInteger)

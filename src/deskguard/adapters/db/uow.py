@@ -19,6 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from deskguard.adapters.db.decision_reads import SqlDecisionReads
 from deskguard.adapters.db.engine import read_only as engine_read_only
 from deskguard.adapters.db.ledger import SqlLedgerRepository
+from deskguard.adapters.db.repositories_detection import (
+    SqlAlertRepository,
+    SqlDetectionCursorRepository,
+    SqlQuarantineRepository,
+)
 from deskguard.adapters.db.repositories_people import (
     SqlOperatorRepository,
     SqlPersonRepository,
@@ -94,6 +99,9 @@ class SqlUnitOfWork:
         self.totp = SqlTotpStateRepository(session)
         self.decisions = SqlDecisionReads(session)
         self.ledger = SqlLedgerRepository(session)
+        self.alerts = SqlAlertRepository(session)
+        self.quarantine = SqlQuarantineRepository(session)
+        self.detection_cursor = SqlDetectionCursorRepository(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

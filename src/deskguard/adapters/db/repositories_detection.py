@@ -1,0 +1,113 @@
+"""Alerts, quarantined records and the detection cursor, scoped by tenant like everything else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+
+from deskguard.adapters.db.repositories_people import SqlRepository, rowcount
+from deskguard.adapters.db.tables import AlertRow, DetectionCursorRow, QuarantineRow
+from deskguard.detection.alerts import SEVERITIES, Alert
+from deskguard.domain.ports import AlertQuery, QuarantineEntry
+
+RECORD_LIMIT = 64 * 1024
+
+
+class SqlAlertRepository(SqlRepository):
+    def save(self, alert: Alert) -> None:
+        body = json.dumps(alert.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        values = {
+            "tenant_id": alert.tenant,
+            "rule_id": alert.rule_id,
+            "title": alert.title[:300],
+            "severity": alert.severity,
+            "mode": alert.mode,
+            "first_seen": alert.first_seen,
+            "last_seen": alert.last_seen,
+            "count": alert.count,
+            "body": body,
+        }
+        changed = self._s.execute(
+            update(AlertRow)
+            .where(AlertRow.id == alert.id, AlertRow.tenant_id == alert.tenant)
+            .values(**values)
+        )
+        if not rowcount(changed):
+            self._s.add(AlertRow(id=alert.id, **values))
+            self._s.flush()
+
+    def get(self, *, tenant_id: str, alert_id: str) -> Alert | None:
+        row = self._first(select(AlertRow).where(AlertRow.tenant_id == tenant_id, AlertRow.id == alert_id))
+        return None if row is None else Alert.from_dict(json.loads(row.body))
+
+    def list(self, query: AlertQuery) -> Sequence[Alert]:
+        stmt = select(AlertRow).where(AlertRow.tenant_id == query.tenant_id)
+        if query.rule_id:
+            stmt = stmt.where(AlertRow.rule_id == query.rule_id)
+        if query.severities:
+            stmt = stmt.where(AlertRow.severity.in_(sorted(query.severities & set(SEVERITIES))))
+        if query.mode:
+            stmt = stmt.where(AlertRow.mode == query.mode)
+        if query.since is not None:
+            stmt = stmt.where(AlertRow.last_seen >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(AlertRow.last_seen < query.until)
+        if query.entity:
+            # narrowed in SQL on the JSON text, then checked exactly on the entity values
+            stmt = stmt.where(AlertRow.body.contains(json.dumps(query.entity)[1:-1]))
+        rows = self._all(stmt.order_by(AlertRow.last_seen.desc(), AlertRow.id).limit(query.limit))
+        alerts = [Alert.from_dict(json.loads(row.body)) for row in rows]
+        if query.entity:
+            alerts = [a for a in alerts if query.entity in a.entities.values()]
+        return alerts
+
+
+class SqlQuarantineRepository(SqlRepository):
+    def add(self, entry: QuarantineEntry) -> None:
+        self._s.add(
+            QuarantineRow(
+                tenant_id=entry.tenant_id,
+                source=entry.source[:32],
+                reason=entry.reason[:64],
+                detail=entry.detail,
+                record=entry.record[:RECORD_LIMIT],
+                received_at=entry.received_at,
+            )
+        )
+
+    def list(self, *, tenant_id: str, limit: int = 100) -> Sequence[QuarantineEntry]:
+        stmt = (
+            select(QuarantineRow)
+            .where(QuarantineRow.tenant_id == tenant_id)
+            .order_by(QuarantineRow.id.desc())
+        )
+        return [
+            QuarantineEntry(
+                id=row.id,
+                tenant_id=row.tenant_id,
+                source=row.source,
+                reason=row.reason,
+                detail=row.detail,
+                record=row.record,
+                received_at=row.received_at,
+            )
+            for row in self._all(stmt.limit(limit))
+        ]
+
+
+class SqlDetectionCursorRepository(SqlRepository):
+    def get(self, *, tenant_id: str) -> int:
+        row = self._first(select(DetectionCursorRow).where(DetectionCursorRow.tenant_id == tenant_id))
+        return 0 if row is None else row.outbox_seq
+
+    def set(self, *, tenant_id: str, outbox_seq: int) -> None:
+        changed = self._s.execute(
+            update(DetectionCursorRow)
+            .where(DetectionCursorRow.tenant_id == tenant_id)
+            .values(outbox_seq=outbox_seq)
+        )
+        if not rowcount(changed):
+            self._s.add(DetectionCursorRow(tenant_id=tenant_id, outbox_seq=outbox_seq))
+            self._s.flush()
