@@ -51,3 +51,4 @@ ALICE, BRUNO, OSCAR, OLGA = (
     "olga@farshore.example",
 )
 CLAIRE, JEAN = "claire.dubois0@acme.example", "jean.martin1@acme.example"
+ANNA = "anna.analyst@desk.example"

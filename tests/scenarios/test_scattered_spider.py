@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from demo_desk import ALICE, BRUNO, CLAIRE, JEAN, OLGA, OSCAR, Desk, T
+from demo_desk import ALICE, ANNA, BRUNO, CLAIRE, JEAN, OLGA, OSCAR, Desk, T
 
 from deskguard.domain.events import EventEnvelope
+from deskguard.workers.detector import OutboxDetector
 
 WEDNESDAY_03_PARIS = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
 
@@ -152,3 +153,18 @@ def test_the_call_is_played_safely_twice(desk: Desk) -> None:
     desk.post(f"{T}/requests/{night['id']}/approvals", BRUNO, {"verdict": "approve", "comment": "manager ok"})
     assert desk.post(f"{T}/requests/{night['id']}/execute", OSCAR)["request"]["state"] == "executed"
     assert len(desk.runtime.idp.calls) == 2
+
+    # The detection engine reads the same outbox (what workers.detector does every second).
+    assert OutboxDetector(desk.runtime.ctx).tick() > 0
+    alerts = desk.get(f"{T}/alerts", ANNA)
+    by_rule = {a["rule_id"]: a for a in alerts}
+    # Two knowledge answers were recorded; Jean's phone changed yesterday. The free-text claim
+    # "Claire Dubois, CFO" is not compared with Claire's login: no caller-mismatch alert.
+    assert set(by_rule) == {
+        "Deskguard.Proof.KnowledgeAnswerRecorded",
+        "Deskguard.Request.ResetAfterRecentPhoneChange",
+    }
+    assert (
+        "jean.martin1@acme.example" in by_rule["Deskguard.Request.ResetAfterRecentPhoneChange"]["explanation"]
+    )
+    assert OutboxDetector(desk.runtime.ctx).tick() == 0  # the cursor moved: nothing is read twice

@@ -308,7 +308,7 @@ class SessionHijack(Analytic):
             return []
         if event.src_ip == first[0] or not event.user_agent or event.user_agent == first[1]:
             return []
-        self._sessions.pop(key)  # one alert per session; a further change starts from the new pair
+        # one alert per change: a further change is measured from this new pair
         self._sessions.put(key, (event.src_ip, event.user_agent, event.time, event.id))
         text = (
             f"session {event.session_id} of {_user(event)} began from {first[0]} "
@@ -388,11 +388,13 @@ class CallerMismatch(Analytic):
             return []
         key = (event.tenant, event.ticket_id)
         if event.activity == "ticket_opened":
-            if event.claimed_identity:
+            # Only a claimed login or e-mail can be compared; a free-text claim ("Claire, the CFO")
+            # is for the agent to read, not for a machine to match.
+            if "@" in event.claimed_identity:
                 self._tickets.put(key, (event.claimed_identity, event.caller_number, event.time, event.id))
             return []
         ticket = self._tickets.get(key)
-        if ticket is None or not event.target_user or event.target_user == ticket[0]:
+        if ticket is None or "@" not in event.target_user or event.target_user == ticket[0]:
             return []
         if not 0 <= event.time - ticket[2] <= self.window:
             return []

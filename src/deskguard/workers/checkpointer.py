@@ -8,30 +8,24 @@ appended in the transactions that create them), only the freshness of the signed
 
 from __future__ import annotations
 
-import threading
-
 import structlog
 
 from deskguard.app.context import AppContext
 from deskguard.app.ledger import sign_due_checkpoints
+from deskguard.workers.ticker import Ticker
 
 log = structlog.get_logger("deskguard.checkpointer")
 
 
-class Checkpointer:
+class Checkpointer(Ticker):
+    name = "deskguard-checkpointer"
+    failure = "checkpoint_failed"
+
     def __init__(
         self, ctx: AppContext, *, every_records: int, every_seconds: float, tick_s: float = 1.0
     ) -> None:
-        self._ctx, self._records, self._seconds, self._tick = ctx, every_records, every_seconds, tick_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="deskguard-checkpointer", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().__init__(tick_s=tick_s)
+        self._ctx, self._records, self._seconds = ctx, every_records, every_seconds
 
     def tick(self) -> int:
         """One pass; returns how many checkpoints it signed."""
@@ -39,10 +33,3 @@ class Checkpointer:
         for cp in signed:
             log.info("checkpoint_signed", tenant_id=cp.tenant_id, size=cp.size)
         return len(signed)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._tick):
-            try:
-                self.tick()
-            except Exception as exc:  # keep ticking: the next pass retries what failed
-                log.error("checkpoint_failed", error_type=type(exc).__name__, error=str(exc))

@@ -127,3 +127,33 @@ def test_alert_ids_are_deterministic(tmp_path: Path) -> None:
     rules = content(tmp_path, RULES)
     ids = [Pipeline(rules).feed(okta("a", "user.mfa.factor.reset_all", 1))[0].id for _ in range(2)]
     assert ids[0] == ids[1] and ids[0].startswith("alr_")
+
+
+def test_a_lagging_source_is_late_only_against_itself(tmp_path: Path) -> None:
+    """deskguard's own events are minutes old; a day of Okta logs ingested late still correlates."""
+    pipeline = Pipeline(content(tmp_path, CHAIN), lateness_s=300)
+    outbox_now = {
+        "schema": "deskguard.event",
+        "version": 1,
+        "id": "evt_now",
+        "type": "ticket.opened",
+        "tenant_id": "tnt_a",
+        "occurred_at": "2026-12-03T17:00:00+00:00",
+        "actor": {"kind": "operator", "id": "op_a"},
+        "subject": {},
+        "data": {"ticket_id": "t1"},
+    }
+    pipeline.feed(outbox_now, tenant="tnt_a")
+    pipeline.feed(okta("r", "user.account.reset_password", 1), tenant="tnt_a")  # three days earlier
+    raised = pipeline.feed(
+        okta("f", "user.mfa.factor.activate", 5, actor="jane@acme.example"), tenant="tnt_a"
+    )
+    assert [a.rule_id for a in raised] == ["Test.Chain.ResetThenFactor"]
+    # within one stream, an event older than the newest by more than the lateness is dropped
+    assert pipeline.feed(okta("r2", "user.account.reset_password", 30), tenant="tnt_a") == []
+    assert (
+        pipeline.feed(okta("f2", "user.mfa.factor.activate", 6, actor="jane@acme.example"), tenant="tnt_a")
+        == []
+    )
+    assert pipeline.engine._correlator is not None
+    assert pipeline.engine._correlator.stats["late_dropped"] == 1

@@ -8,9 +8,12 @@ the normalised model for ``product: deskguard`` rules, the raw record otherwise.
 
 Windows. Events whose times lie within ``timespan`` of each other count together (inclusive:
 ``last - first <= timespan``). Events may arrive out of order: one older than the watermark (the
-newest event time seen) by at most ``lateness_s`` is placed by its own time; an older one is
-dropped and counted in ``stats["late_dropped"]``. After a hit the group's state is reset, so the
-same evidence never fires twice.
+newest event time seen in its stream: the same tenant and source) by at most ``lateness_s`` is
+placed by its own time; an older one is dropped and counted in ``stats["late_dropped"]``. A lagging
+source (a log polled every few minutes, a day ingested late) is thus measured against itself, not
+against deskguard's own events; state expires once the slowest stream has passed it (the store's
+group bound caps memory meanwhile). After a hit the group's state is reset, so the same evidence
+never fires twice.
 
 Conditions that can only become true (``gt``, ``gte``) fire as soon as some window satisfies them
 (sliding: any span of ``timespan`` counts). The others (``lt``, ``lte``, ``eq``, ``neq``, ranges)
@@ -284,6 +287,10 @@ class Correlator:
                     self._index.setdefault(name, []).append((plan_index, rule_index))  # type: ignore[arg-type]
         self._longest = max((plan.span for plan in self._plans), default=0.0)
         self._counts = {"late_dropped": 0, "hits": 0, "missing_field": 0, "truncated": 0}
+        # Event time per stream (tenant, source): a source that lags (a log polled every few
+        # minutes, a backfill) is late only against itself, never against a faster source.
+        self._marks: dict[tuple[str, str], float] = {}
+        self._slowest: float | None = None
         self._heap: list[tuple[float, int, int, GroupKey, float, str]] = []
         self._sequence = itertools.count()
         self._rebuild_heap()
@@ -305,17 +312,28 @@ class Correlator:
         if not touched:
             return []
         time = event.time
-        watermark = self.store.watermark
-        if watermark is not None and time < watermark - self.lateness:
+        stream = (event.tenant, event.source)
+        mark = self._marks.get(stream)
+        if mark is not None and time < mark - self.lateness:
             self._counts["late_dropped"] += 1
             return []
+        if mark is None or time > mark:
+            self._marks[stream] = time
+            self._slowest = None
+        watermark = self.store.watermark
         if watermark is None or time > watermark:
             self.store.watermark = watermark = time
         hits = self._close(watermark - self.lateness) if self._heap else []
         for plan_index, rule_indexes in touched.items():
             hits.extend(self._observe_plan(plan_index, sorted(rule_indexes), event))
-        self.store.expire(watermark - self._longest - self.lateness)
+        self.store.expire(self._slowest_mark() - self._longest - self.lateness)
         return hits
+
+    def _slowest_mark(self) -> float:
+        """The stream furthest behind: state is expired only once every stream has passed it."""
+        if self._slowest is None:
+            self._slowest = min(self._marks.values())
+        return self._slowest
 
     def advance(self, time: float) -> list[CorrelationHit]:
         """Move the watermark to ``time`` without an event; the hits of windows that closed."""
@@ -359,8 +377,8 @@ class Correlator:
         state = self.store.get(plan.cid, key)
         if state is None:
             state = []
-        elif plan.immediate:
-            _trim(state, self.store.watermark - plan.span - self.lateness)  # type: ignore[operator]
+        elif plan.immediate and state:
+            _trim(state, max(state[-1][0], entry[0]) - plan.span - self.lateness)  # the group's own time
         counted_once = plan.kind in ("event_count", "value_count")
         for existing in state:
             if existing[1] == entry[1] and (counted_once or existing[2] == entry[2]):
