@@ -117,3 +117,10 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_the_built_in_content_lints_and_passes_its_cases(command: str) -> None:
     result = runner.invoke(app, ["rules", command])
     assert result.exit_code == 0, result.output
+
+
+def test_linting_a_sigma_folder_checks_that_it_loads_not_deskguard_conventions() -> None:
+    result = runner.invoke(app, ["rules", "lint", *map(str, SIGMA_FOLDERS)])
+    assert result.exit_code == 0, result.output
+    strict = runner.invoke(app, ["rules", "lint", "--conventions", str(SIGMA_FOLDERS[0])])
+    assert strict.exit_code == 1 and "name must read Source.Area.Behavior" in strict.output

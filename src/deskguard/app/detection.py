@@ -38,9 +38,14 @@ MAX_BATCH = 10_000
 class Detector:
     """The live detection pipeline of this process."""
 
-    def __init__(self, content: Content, *, lateness_s: float = 300.0) -> None:
+    def __init__(
+        self, content: Content, *, lateness_s: float = 300.0, monitor: frozenset[str] = frozenset()
+    ) -> None:
+        unknown = sorted(monitor - set(content.ids()))
+        if unknown:
+            raise ValidationFailed(f"monitor mode for unknown rule(s): {', '.join(unknown)}", field="monitor")
         self.content = content
-        self.pipeline = Pipeline(content, lateness_s=lateness_s)
+        self.pipeline = Pipeline(content, lateness_s=lateness_s, monitor=monitor)
         self.lock = threading.Lock()
 
 

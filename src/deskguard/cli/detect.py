@@ -192,10 +192,17 @@ def list_rules(
 @rules_app.command("lint")
 def lint_rules(
     folders: Annotated[list[Path] | None, typer.Argument(help="rule folders or files")] = None,
+    conventions: Annotated[
+        bool | None,
+        typer.Option(
+            "--conventions/--sigma-only",
+            help="also check deskguard's content conventions (default: for the built-in content only)",
+        ),
+    ] = None,
 ) -> None:
-    """Check content: Sigma validity, deskguard's metadata conventions, tests files. Exit 1 on problems."""
+    """Check content: every rule loads; deskguard's metadata and tests conventions. Exit 1 on problems."""
     content = _content(folders)
-    problems = lint(content)
+    problems = lint(content, conventions=not folders if conventions is None else conventions)
     out = _out()
     for problem in problems:
         out.print(escape(problem))

@@ -179,13 +179,18 @@ def _seconds(path: Path, value: Any) -> float:
 # -- lint ----------------------------------------------------------------------------------------
 
 
-def lint(content: Content) -> list[str]:
-    """What deskguard's own content must carry beyond Sigma: the problems found, one line each."""
-    problems: list[str] = []
+def lint(content: Content, *, conventions: bool = True) -> list[str]:
+    """The problems found, one line each: rules that could not be loaded, and - with
+    ``conventions`` (deskguard's own content) - the metadata and tests each rule must carry."""
+    problems = [
+        f"{item.path}: {item.title or item.rule_id}: unsupported: {item.reason}"
+        for item in content.unsupported
+    ]
+    if not conventions:
+        return problems
     for rule_id in content.ids():
         meta = content.meta(rule_id)
-        path = content.files[rule_id]
-        where = f"{path}: {rule_id}"
+        where = f"{content.files[rule_id]}: {rule_id}"
         if not NAME.match(rule_id):
             problems.append(f"{where}: name must read Source.Area.Behavior")
         if not meta.description:
@@ -206,10 +211,6 @@ def lint(content: Content) -> list[str]:
             problems.append(f"{tests}: no positive case")
         if not any(case.expect == 0 for case in cases):
             problems.append(f"{tests}: no negative case")
-    problems.extend(
-        f"{item.path}: {item.title or item.rule_id}: unsupported: {item.reason}"
-        for item in content.unsupported
-    )
     return problems
 
 

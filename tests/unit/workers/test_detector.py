@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from deskguard.app import directory
+from deskguard.app.detection import Detector
 from deskguard.app.requests import RequestDraft, open_request
+from deskguard.domain.errors import ValidationFailed
 from deskguard.domain.ports import AlertQuery
 from deskguard.workers.detector import OutboxDetector
-from world import World, build_world
+from world import World, build_world, detection_content
 
 
 def _caller_claims_plain_then_agent_asks_for_boss(world: World, tenant: str) -> None:
@@ -45,3 +49,9 @@ def test_each_outbox_event_is_read_once_and_alerts_stay_in_their_tenant(uow_fact
     assert "plain@t_a.example" in mismatch[0].explanation
     _caller_claims_plain_then_agent_asks_for_boss(world, "t_b")
     assert worker.tick() >= 3  # t_b's events, read after t_b's own cursor
+
+
+def test_monitor_mode_is_set_by_rule_id_and_an_unknown_id_is_refused() -> None:
+    with pytest.raises(ValidationFailed, match="Okta.Nope.Nope"):
+        Detector(detection_content(), monitor=frozenset({"Okta.Nope.Nope"}))
+    Detector(detection_content(), monitor=frozenset({"Okta.Chain.ResetMfaNewFactor"}))
