@@ -11,7 +11,9 @@ Prints one JSON line:
   with tracemalloc over ``--entities`` distinct people;
 - ``backtest_1m_50_rules_s``: ``--backtest`` events (Okta and Entra records) against 50 SigmaHQ
   identity rules from ``../shared/sigma`` (target <= 30 s for 1M).
-Ratios: ``vs_floor`` (events_per_s / parse_floor_per_s) and ``vs_eql``.
+- ``chain_only_per_s``: the same pipeline (parsing and normalisation included) with only the Okta
+  chain correlation and its three base rules: the like-for-like comparison with the EQL query.
+Ratios: ``vs_floor`` (events_per_s / parse_floor_per_s), ``vs_eql`` and ``chain_only_vs_eql``.
 """
 
 from __future__ import annotations
@@ -206,13 +208,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     content = load_content(CONTENT)
     lines = okta_lines(args.events, users=20_000)
-    floors, fulls, autos, eqls = [], [], [], []
+    chain_only = load_content([CONTENT[1] / "chains" / "okta_reset_mfa_new_factor.yml"])
+    floors, fulls, autos, chains, eqls = [], [], [], [], []
     eql_hits = 0
     for _ in range(args.repeats):
         floors.append(parse_floor(lines))
         rate, pipeline = full_pipeline(lines, content)
         fulls.append(rate)
         autos.append(full_pipeline(lines, content, source=None)[0])
+        chains.append(full_pipeline(lines, chain_only)[0])
         eql_run = eql_sequence(lines)
         if eql_run is not None:
             eqls.append(eql_run[0])
@@ -226,6 +230,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "eql_sequence_per_s": round(statistics.median(eqls)) if eqls else None,
         "vs_floor": round(statistics.median(fulls) / statistics.median(floors), 3),
         "vs_eql": round(statistics.median(fulls) / statistics.median(eqls), 2) if eqls else None,
+        "chain_only_per_s": round(statistics.median(chains)),
+        "chain_only_vs_eql": round(statistics.median(chains) / statistics.median(eqls), 2) if eqls else None,
         "alerts": len(pipeline.alerts),
         "chains_planted": sum(b"user.account.reset_password" in line for line in lines),
         "chain_alerts": pipeline.summary()["by_rule"].get("Okta.Chain.ResetMfaNewFactor", 0),

@@ -142,22 +142,22 @@ class AfterRecovery(Analytic):
         self._apps: Bounded = Bounded()  # (tenant, user) -> {app: first time}
 
     def observe(self, event: Event) -> list[Finding]:
-        user = _user(event)
-        if not user:
+        user = event.target_user or event.actor_user
+        if not user or event.outcome == "failure":
             return []
         key = (event.tenant, user)
-        if event.activity in self.recovery and event.outcome != "failure":
+        if event.activity not in SIGN_INS:  # a recovery (the analytic watches nothing else)
             if event.activity != "request_executed" or event.extra.get("kind") in _RECOVERY_KINDS:
                 self._recovered.put(key, (event.time, event.id, event.activity))
                 self._apps.pop(key, None)
             return []
-        if event.activity not in SIGN_INS or event.outcome == "failure":
-            return []
+        # sign-ins, the bulk of the stream: one lookup, and out
         recovered = self._recovered.get(key)
-        within = recovered is not None and 0 <= event.time - recovered[0] <= self.window
+        if recovered is not None and not 0 <= event.time - recovered[0] <= self.window:
+            recovered = None
         if self.watch == "new_country":
-            return self._country(key, event, recovered if within else None)
-        if not within or recovered is None:
+            return self._country(key, event, recovered)
+        if recovered is None:
             return []
         if self.watch == "sensitive_app":
             return self._sensitive(event, recovered)
@@ -168,6 +168,8 @@ class AfterRecovery(Analytic):
     ) -> list[Finding]:
         known: frozenset[str] | None = self._countries.get(key)
         country = event.country
+        if recovered is None and known is not None and (not country or country in known):
+            return []  # the usual place, no recovery pending: nothing to learn, nothing to say
         novel = bool(country) and known is not None and country not in known
         if country and (known is None or novel):  # written only when it changes: the common case reads
             self._countries.put(key, (known or frozenset()) | {country})

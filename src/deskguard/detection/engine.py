@@ -15,7 +15,6 @@ same entity within the rule's suppression window folds into the open alert (``co
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -60,7 +59,7 @@ class Engine:
         self._shapes: dict[
             tuple[str, str, str, str, str], tuple[tuple[CompiledRule, ...], tuple[Analytic, ...]]
         ] = {}
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._seen: dict[tuple[str, str], None] = {}  # insertion order: the oldest first
         self._open: dict[tuple[str, str, str], Alert] = {}
         self._correlator = correlator
         referenced = {ref for corr in ruleset.correlations for ref in corr.rule_refs}
@@ -84,7 +83,7 @@ class Engine:
                 return []
             self._seen[key] = None
             if len(self._seen) > SEEN_LIMIT:
-                self._seen.popitem(last=False)
+                del self._seen[next(iter(self._seen))]
         rules, analytics = self._for(event)
         out: list[Alert] = []
         matched: list[str] = []

@@ -23,7 +23,7 @@ import json
 from typing import Any
 
 from deskguard.detection.event import Event
-from deskguard.detection.normalize.okta import event_time
+from deskguard.detection.normalize._common import as_text, coordinate, event_time
 from deskguard.detection.parsing import Quarantined, Record, canon
 
 SOURCE = "entra"
@@ -216,7 +216,7 @@ class _Fields:
         return value
 
     def text(self, path: str) -> str:
-        return _text(self(path))
+        return as_text(self(path))
 
     def items(self, path: str) -> list[Any]:
         value = self(path)
@@ -315,15 +315,7 @@ def _audit(fields: _Fields, raw: dict[str, Any], top: Record | None) -> Event:
     name = fields.text("activityDisplayName") or (top.text("operationName") if top else "")
     if not name:
         raise Quarantined("missing_field", "activityDisplayName")
-    event_id = fields.text("id")
-    if not event_id:
-        raise Quarantined("missing_field", "id")
-    when = fields("activityDateTime")
-    if when is None and top is not None:
-        when = top.get("time")
-    if when is None:
-        raise Quarantined("missing_field", "activityDateTime")
-    time = event_time(when, "activityDateTime")
+    event_id, time = _identity(fields, top, "activityDateTime")
 
     result = fields.text("result") or (top.text("resultType") if top else "")
     # initiatedBy holds a user or an app (the other one null).
@@ -465,15 +457,7 @@ def _mfa_requirement_removed(old: str, new: str) -> bool:
 
 
 def _signin(fields: _Fields, raw: dict[str, Any], top: Record | None, category: str) -> Event:
-    event_id = fields.text("id")
-    if not event_id:
-        raise Quarantined("missing_field", "id")
-    when = fields("createdDateTime")
-    if when is None and top is not None:
-        when = top.get("time")
-    if when is None:
-        raise Quarantined("missing_field", "createdDateTime")
-    time = event_time(when, "createdDateTime")
+    event_id, time = _identity(fields, top, "createdDateTime")
 
     code: int | None = _code(fields("status.errorCode"))
     if code is None and top is not None:
@@ -548,8 +532,8 @@ def _signin(fields: _Fields, raw: dict[str, Any], top: Record | None, category: 
         src_ip=fields.text("ipAddress") or (top.text("callerIpAddress") if top else ""),
         country=fields.text("location.countryOrRegion"),
         city=fields.text("location.city"),
-        lat=_number(fields("location.geoCoordinates.latitude")),
-        lon=_number(fields("location.geoCoordinates.longitude")),
+        lat=coordinate(fields("location.geoCoordinates.latitude")),
+        lon=coordinate(fields("location.geoCoordinates.longitude")),
         is_proxy=is_proxy,
         user_agent=fields.text("userAgent"),
         device_id=fields.text("deviceDetail.deviceId"),
@@ -597,17 +581,22 @@ def _other_record(fields: _Fields, raw: dict[str, Any], top: Record, category: s
 # -- helpers ------------------------------------------------------------------------------------------
 
 
+def _identity(fields: _Fields, top: Record | None, time_field: str) -> tuple[str, float]:
+    """An audit's or a sign-in's ``id`` and time (``time_field``, else the Azure Monitor ``time``)."""
+    event_id = fields.text("id")
+    if not event_id:
+        raise Quarantined("missing_field", "id")
+    when = fields(time_field)
+    if when is None and top is not None:
+        when = top.get("time")
+    if when is None:
+        raise Quarantined("missing_field", time_field)
+    return event_id, event_time(when, time_field)
+
+
 def _sub(item: dict[str, Any], parent: _Fields) -> _Fields:
     """Lookup on a nested object, in the same spelling mode as its parent."""
     return _Fields(item, exact=parent.record is None)
-
-
-def _text(value: Any) -> str:
-    if type(value) is str:
-        return value
-    if value is None or type(value) is bool or type(value) is dict or type(value) is list:
-        return ""
-    return str(value)
 
 
 def _code(value: Any) -> int | None:
@@ -619,20 +608,6 @@ def _code(value: Any) -> int | None:
         stripped = value.strip()
         if stripped.isascii() and stripped.isdigit() and len(stripped) < 12:
             return int(stripped)
-    return None
-
-
-def _number(value: Any) -> float | None:
-    if type(value) is float:
-        return value if value == value else None
-    if type(value) is int:
-        return float(value) if -1000 < value < 1000 else None
-    if type(value) is str:
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if number == number and -1000 < number < 1000 else None
     return None
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from deskguard.detection.event import Event
-from deskguard.detection.normalize._common import ident, integer, keys_of, mapping, scalar, when
+from deskguard.detection.normalize._common import ident, integer, keys_of, later, mapping, scalar, when
 from deskguard.detection.normalize._tickets import channel, looks_like_login, plain, ticket_event
 from deskguard.detection.parsing import Quarantined, Record
 
@@ -80,7 +80,7 @@ def parse(raw: dict[str, Any]) -> list[Event]:
         updated = event == "update"
         activity = "" if event in ("new", "update") else "other"
     else:
-        updated, activity = _bare_update(rec), ""
+        updated, activity = later(rec.get("date_mod"), rec.first("date_creation", "date")), ""
     if updated or activity:
         time = when(rec.first("date_mod", "date_creation", "date"), "item.date_mod")
     else:
@@ -143,16 +143,6 @@ def parse(raw: dict[str, Any]) -> list[Event]:
             extra=extra,
         )
     ]
-
-
-def _bare_update(rec: Record) -> bool:
-    created, modified = rec.first("date_creation", "date"), rec.get("date_mod")
-    if created in (None, "") or modified in (None, ""):
-        return False
-    try:
-        return when(modified, "date_mod") > when(created, "date_creation")
-    except Quarantined:
-        return False
 
 
 def _named(value: Any) -> tuple[str, int | None]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from deskguard.detection.event import Event
-from deskguard.detection.normalize.okta import event_time
+from deskguard.detection.normalize._common import as_text, event_time
 from deskguard.detection.parsing import Quarantined, Record
 
 SOURCE = "gworkspace"
@@ -77,6 +77,10 @@ _APPLICATIONS = {service: app for app, service in _SERVICES.items()}
 _SUFFIX = ".googleapis.com"
 _ACTIVITY_KIND = "admin#reports#activity"
 _LIST_KIND = "admin#reports#activities"
+# Where the events of a Reports API activity and of a Cloud Logging entry are: (the list, and in each
+# entry its name, type and parameters).
+_ACTIVITY_EVENTS = ("events", "name", "type", "parameters")
+_LOG_ENTRY_EVENTS = ("protoPayload.metadata.event", "eventName", "eventType", "parameter")
 _CHALLENGE_OUTCOMES = {"challenge passed": "success", "challenge failed": "failure"}
 _VALUE_KEYS = (
     "value",
@@ -159,19 +163,19 @@ def _activity(raw: dict[str, Any], record: Record) -> list[Event]:
     if time is None:
         raise Quarantined("missing_field", "id.time")
     when = event_time(time, "id.time")
-    qualifier = _text(record.get("id.uniqueQualifier"))
+    qualifier = as_text(record.get("id.uniqueQualifier"))
     if not qualifier:
         raise Quarantined("missing_field", "id.uniqueQualifier")
-    app = _text(record.get("id.applicationName")).lower()
+    app = as_text(record.get("id.applicationName")).lower()
     events = _list(record.get("events"), "events")
     if events is None:
         raise Quarantined("missing_field", "events")
     actor = record.get("actor")
     if actor is not None and type(actor) is not dict:
         raise Quarantined("wrong_shape", "actor is not an object")
-    actor_email = _text(record.get("actor.email")).lower()
-    actor_id = _text(record.get("actor.profileId")) or _text(record.get("actor.key"))
-    caller = _text(record.get("actor.callerType")).upper()
+    actor_email = as_text(record.get("actor.email")).lower()
+    actor_id = as_text(record.get("actor.profileId")) or as_text(record.get("actor.key"))
+    caller = as_text(record.get("actor.callerType")).upper()
     common = {
         "when": when,
         "app": app,
@@ -179,28 +183,17 @@ def _activity(raw: dict[str, Any], record: Record) -> list[Event]:
         "actor_user": actor_email,
         "actor_id": actor_id,
         "actor_type": "service" if caller == "KEY" else ("human" if actor_email or caller == "USER" else ""),
-        "src_ip": _text(record.get("ipAddress")),
-        "customer": _text(record.get("id.customerId")),
+        "src_ip": as_text(record.get("ipAddress")),
+        "customer": as_text(record.get("id.customerId")),
     }
-    out = []
-    for index, item in enumerate(events):
-        if type(item) is not dict:
-            raise Quarantined("wrong_shape", f"events[{index}] is not an object")
-        entry = Record(item)
-        name = _text(entry.get("name"))
-        if not name:
-            raise Quarantined("missing_field", f"events[{index}].name")
-        params = _parameters(entry.get("parameters"), f"events[{index}].parameters")
-        event_id = qualifier if len(events) == 1 else f"{qualifier}:{index}"
-        out.append(_event(raw, event_id, name, _text(entry.get("type")), params, common))
-    return out
+    return _events(raw, events, _ACTIVITY_EVENTS, qualifier, common)
 
 
 # -- Cloud Logging ------------------------------------------------------------------------------------
 
 
 def _log_entry(raw: dict[str, Any], record: Record) -> list[Event]:
-    insert_id = _text(record.get("insertId"))
+    insert_id = as_text(record.get("insertId"))
     if not insert_id:
         raise Quarantined("missing_field", "insertId")
     time = record.get("timestamp")
@@ -214,12 +207,12 @@ def _log_entry(raw: dict[str, Any], record: Record) -> list[Event]:
     payload = record.get("protoPayload")
     if payload is not None and type(payload) is not dict:
         raise Quarantined("wrong_shape", "protoPayload is not an object")
-    service = _text(record.get("protoPayload.serviceName")).lower()
+    service = as_text(record.get("protoPayload.serviceName")).lower()
     app = _APPLICATIONS.get(service) or (service[: -len(_SUFFIX)] if service.endswith(_SUFFIX) else service)
     events = _list(record.get("protoPayload.metadata.event"), "protoPayload.metadata.event")
     if events is None:
         raise Quarantined("missing_field", "protoPayload.metadata.event")
-    actor_email = _text(record.get("protoPayload.authenticationInfo.principalEmail")).lower()
+    actor_email = as_text(record.get("protoPayload.authenticationInfo.principalEmail")).lower()
     common = {
         "when": when,
         "app": app,
@@ -227,25 +220,38 @@ def _log_entry(raw: dict[str, Any], record: Record) -> list[Event]:
         "actor_user": actor_email,
         "actor_id": "",
         "actor_type": "human" if actor_email else "",
-        "src_ip": _text(record.get("protoPayload.requestMetadata.callerIp")),
+        "src_ip": as_text(record.get("protoPayload.requestMetadata.callerIp")),
         "customer": "",
-        "method": _text(record.get("protoPayload.methodName")),
+        "method": as_text(record.get("protoPayload.methodName")),
     }
-    out = []
-    for index, item in enumerate(events):
-        if type(item) is not dict:
-            raise Quarantined("wrong_shape", f"protoPayload.metadata.event[{index}] is not an object")
-        entry = Record(item)
-        name = _text(entry.get("eventName"))
-        if not name:
-            raise Quarantined("missing_field", f"protoPayload.metadata.event[{index}].eventName")
-        params = _parameters(entry.get("parameter"), f"protoPayload.metadata.event[{index}].parameter")
-        event_id = insert_id if len(events) == 1 else f"{insert_id}:{index}"
-        out.append(_event(raw, event_id, name, _text(entry.get("eventType")), params, common))
-    return out
+    return _events(raw, events, _LOG_ENTRY_EVENTS, insert_id, common)
 
 
 # -- the normalised event -----------------------------------------------------------------------------
+
+
+def _events(
+    raw: dict[str, Any],
+    events: list[Any],
+    keys: tuple[str, str, str, str],
+    base_id: str,
+    common: dict[str, Any],
+) -> list[Event]:
+    """One event per entry of ``events``; ``keys`` are where the list is and, in each entry, the event's
+    name, type and parameters. The ids are ``base_id``, with ``:<index>`` when there are several."""
+    path, name_key, type_key, params_key = keys
+    out = []
+    for index, item in enumerate(events):
+        if type(item) is not dict:
+            raise Quarantined("wrong_shape", f"{path}[{index}] is not an object")
+        entry = Record(item)
+        name = as_text(entry.get(name_key))
+        if not name:
+            raise Quarantined("missing_field", f"{path}[{index}].{name_key}")
+        params = _parameters(entry.get(params_key), f"{path}[{index}].{params_key}")
+        event_id = base_id if len(events) == 1 else f"{base_id}:{index}"
+        out.append(_event(raw, event_id, name, as_text(entry.get(type_key)), params, common))
+    return out
 
 
 def _event(
@@ -259,7 +265,7 @@ def _event(
     app = common["app"]
     class_name, activity = _classify(name, event_type, app, params)
     actor_user = common["actor_user"]
-    target = _text(params.get("USER_EMAIL")) or _text(params.get("affected_email_address"))
+    target = as_text(params.get("USER_EMAIL")) or as_text(params.get("affected_email_address"))
     target_user = target.lower()
     if not target_user and app in ("login", "user_accounts"):
         target_user = actor_user
@@ -270,9 +276,9 @@ def _event(
         outcome = "success"
     elif name == "login_failure":
         outcome = "failure"
-        reason = _text(params.get("login_failure_type"))
+        reason = as_text(params.get("login_failure_type"))
     elif activity == "mfa_challenge":
-        status = _text(params.get("login_challenge_status"))
+        status = as_text(params.get("login_challenge_status"))
         outcome = _CHALLENGE_OUTCOMES.get(status.lower(), "unknown")
         if outcome == "failure":
             reason = status
@@ -288,12 +294,12 @@ def _event(
         extra["suspicious"] = True
     login_type = params.get("login_type")
     if login_type:
-        extra["login_type"] = _text(login_type)
+        extra["login_type"] = as_text(login_type)
     challenge = params.get("login_challenge_method")
     if challenge:
-        extra["factor"] = challenge if type(challenge) is list else _text(challenge)
+        extra["factor"] = challenge if type(challenge) is list else as_text(challenge)
     if activity == "role_granted":
-        role = _text(params.get("ROLE_NAME")) or _text(params.get("PRIVILEGE_NAME"))
+        role = as_text(params.get("ROLE_NAME")) or as_text(params.get("PRIVILEGE_NAME"))
         if role:
             extra["role"] = role
     if common.get("method"):
@@ -333,7 +339,7 @@ def _event(
 def _classify(name: str, event_type: str, app: str, params: dict[str, Any]) -> tuple[str, str]:
     found = ACTIVITIES.get(name)
     if found is not None:
-        if name in _STRONG_AUTHENTICATION and _text(params.get("NEW_VALUE") or params.get("new_value")) in (
+        if name in _STRONG_AUTHENTICATION and as_text(params.get("NEW_VALUE") or params.get("new_value")) in (
             "false",
             "False",
             "FALSE",
@@ -341,7 +347,7 @@ def _classify(name: str, event_type: str, app: str, params: dict[str, Any]) -> t
             return found[0], "mfa_disabled"
         return found
     upper = name.upper()
-    setting = _text(params.get("SETTING_NAME")).upper()
+    setting = as_text(params.get("SETTING_NAME")).upper()
     if "SSO" in upper or "SAML" in upper or (setting and ("SSO" in setting or "SAML" in setting)):
         words = upper.split("_")
         if any(word in _SSO_CREATE for word in words):
@@ -381,14 +387,6 @@ def _list(value: Any, path: str) -> list[Any] | None:
     if value is None or type(value) is list:
         return value
     raise Quarantined("wrong_shape", f"{path} is not a list")
-
-
-def _text(value: Any) -> str:
-    if type(value) is str:
-        return value
-    if value is None or type(value) is bool or type(value) is dict or type(value) is list:
-        return ""
-    return str(value)
 
 
 def _int_value(value: Any) -> Any:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from deskguard.detection.event import Event
-from deskguard.detection.normalize._common import ident, keys_of, mapping, scalar, when
+from deskguard.detection.normalize._common import ident, keys_of, later, mapping, scalar, when
 from deskguard.detection.normalize._tickets import channel, channel_exact, looks_like_login, ticket_event
 from deskguard.detection.parsing import Quarantined, Record, canon
 
@@ -71,7 +71,7 @@ def parse(raw: dict[str, Any]) -> list[Event]:
     elif event or type_name:
         updated, activity = True, ""
     else:
-        updated, activity = _bare_update(frec), ""
+        updated, activity = later(frec.get("updated"), frec.get("created")), ""
     stamp = rec.get("timestamp")
     if updated or activity:
         time = when(stamp if stamp not in (None, "") else frec.get("updated"), "timestamp")
@@ -93,7 +93,8 @@ def parse(raw: dict[str, Any]) -> list[Event]:
     description = _text(frec.get("description"))
     changelog = rec.get("changelog")
     items = changelog.get("items") if isinstance(changelog, dict) else None
-    changed = [scalar(item.get("field")) for item in items or [] if isinstance(item, dict)]
+    items = items if isinstance(items, list) else []  # a pipeline may send anything here
+    changed = [scalar(item.get("field")) for item in items if isinstance(item, dict)]
     project = frec.get("project")
 
     extra = {
@@ -134,16 +135,6 @@ def parse(raw: dict[str, Any]) -> list[Event]:
             extra=extra,
         )
     ]
-
-
-def _bare_update(frec: Record) -> bool:
-    created, modified = frec.get("created"), frec.get("updated")
-    if created in (None, "") or modified in (None, ""):
-        return False
-    try:
-        return when(modified, "updated") > when(created, "created")
-    except Quarantined:
-        return False
 
 
 def _user(value: Any) -> tuple[str, str, str]:

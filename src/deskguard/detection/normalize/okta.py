@@ -13,11 +13,11 @@ spelling.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from deskguard.detection.event import Event
-from deskguard.detection.parsing import Quarantined, Record, parse_time
+from deskguard.detection.normalize._common import as_text, coordinate, event_time
+from deskguard.detection.parsing import Quarantined, Record
 
 SOURCE = "okta"
 HOOK_TYPE = "com.okta.event_hook"
@@ -109,8 +109,6 @@ _SYSTEM_ACTOR = "system@okta.com"
 # Profile attributes Okta uses for account recovery (a changed one makes update_profile a
 # recovery change). Compared lower-cased.
 _RECOVERY_ATTRIBUTES = ("secondemail", "mobilephone", "primaryphone", "recovery")
-_INF = float("inf")
-_from_iso = datetime.fromisoformat
 _NO_VALUE = frozenset({"", "unknown", "Unknown", "UNKNOWN"})
 
 
@@ -190,16 +188,16 @@ def _event(raw: dict[str, Any]) -> Event:
             kind = item.get("type")
             if kind == "User":
                 if not target_user and not target_id:
-                    target_user = _text(item.get("alternateId")).lower()
-                    target_id = _text(item.get("id"))
+                    target_user = as_text(item.get("alternateId")).lower()
+                    target_id = as_text(item.get("id"))
             elif kind == "AppInstance":
                 if not app:
-                    app = _text(item.get("displayName"))
+                    app = as_text(item.get("displayName"))
             elif kind == "AuthenticatorEnrollment" or kind == "Authenticator":
                 if not factor:
-                    factor = _text(item.get("displayName"))
+                    factor = as_text(item.get("displayName"))
             elif kind == "Device" and not device:
-                device = _text(item.get("id"))
+                device = as_text(item.get("id"))
 
         actor_user = actor.get("alternateId")
         actor_user = actor_user.lower() if type(actor_user) is str else ""
@@ -221,14 +219,14 @@ def _event(raw: dict[str, Any]) -> Event:
         if debug:
             value = debug.get("factor")
             if value:
-                factor = _text(value)
+                factor = as_text(value)
             value = debug.get("dtHash")
             if value:
-                device = _text(value)
+                device = as_text(value)
             if activity == "role_granted":
                 value = debug.get("privilegeGranted")
                 if value:
-                    extra["role"] = _text(value)
+                    extra["role"] = as_text(value)
         if not device:
             device = _known(client.get("device"))
     except (AttributeError, TypeError):
@@ -254,7 +252,7 @@ def _event(raw: dict[str, Any]) -> Event:
     if event_type in _REFINED:
         changed = ""
         if event_type == "user.account.update_profile":
-            changed = _text(debug.get("changedAttributes"))
+            changed = as_text(debug.get("changedAttributes"))
             if changed:
                 extra["changed_attributes"] = changed
         activity = _refine(event_type, activity, result, actor_user, target_user, changed)
@@ -271,17 +269,17 @@ def _event(raw: dict[str, Any]) -> Event:
         outcome=result,
         reason=reason if type(reason) is str else "",
         actor_user=actor_user,
-        actor_id=_text(actor.get("id")),
+        actor_id=as_text(actor.get("id")),
         actor_type=actor_type,
         target_user=target_user,
         target_id=target_id,
-        src_ip=src_ip if type(src_ip) is str else _text(src_ip),
-        country=country if type(country) is str else _text(country),
-        city=city if type(city) is str else _text(city),
-        lat=lat if type(lat) is float else _number(lat),
-        lon=lon if type(lon) is float else _number(lon),
+        src_ip=src_ip if type(src_ip) is str else as_text(src_ip),
+        country=country if type(country) is str else as_text(country),
+        city=city if type(city) is str else as_text(city),
+        lat=lat if type(lat) is float else coordinate(lat, bound_text=False),
+        lon=lon if type(lon) is float else coordinate(lon, bound_text=False),
         is_proxy=is_proxy if type(is_proxy) is bool else _flag(is_proxy),
-        user_agent=user_agent if type(user_agent) is str else _text(user_agent),
+        user_agent=user_agent if type(user_agent) is str else as_text(user_agent),
         device_id=device,
         session_id=_known(session),
         app=app,
@@ -437,48 +435,9 @@ def _unprefixed(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def event_time(value: Any, field: str) -> float:
-    """``parse_time``, with every failure a quarantine (huge numbers, non-ASCII digits) and no NaN."""
-    if type(value) is str and len(value) >= 20 and value[-1] == "Z" and value[10] == "T":
-        # Okta's own form (2024-03-04T09:15:42.318Z): the common case, straight to the C parser.
-        try:
-            return _from_iso(value).timestamp()
-        except ValueError:
-            pass
-    try:
-        when = parse_time(value, field=field)
-    except (ValueError, OverflowError):
-        raise Quarantined("bad_timestamp", f"{field} is not a time: {value!r:.80}") from None
-    if when != when or when in (_INF, -_INF):
-        raise Quarantined("bad_timestamp", f"{field} is not a finite time")
-    return when
-
-
-def _text(value: Any) -> str:
-    if type(value) is str:
-        return value
-    if value is None or type(value) is bool or type(value) is dict or type(value) is list:
-        return ""
-    return str(value)
-
-
 def _known(value: Any) -> str:
-    text = _text(value)
+    text = as_text(value)
     return "" if text in _NO_VALUE else text
-
-
-def _number(value: Any) -> float | None:
-    if type(value) is float:
-        return value if value == value else None
-    if type(value) is int:
-        return float(value) if -1000 < value < 1000 else None
-    if type(value) is str:
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if number == number else None
-    return None
 
 
 def _flag(value: Any) -> bool | None:

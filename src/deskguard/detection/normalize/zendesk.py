@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from deskguard.detection.event import Event
-from deskguard.detection.normalize._common import ident, keys_of, mapping, scalar, when
+from deskguard.detection.normalize._common import ident, keys_of, later, mapping, scalar, when
 from deskguard.detection.normalize._tickets import channel, looks_like_login, plain, ticket_event
 from deskguard.detection.parsing import Quarantined, Record
 
@@ -210,10 +210,4 @@ def _update(rec: Record, context: dict[str, Any]) -> bool:
     said = scalar(context.get("event") or context.get("action")).lower() if context else ""
     if said:
         return not ({"created", "create", "new", "opened"} & set(re.split(r"[^a-z]+", said)))
-    created, modified = rec.get("created_at"), rec.get("updated_at")
-    if created in (None, "") or modified in (None, ""):
-        return False
-    try:
-        return when(modified, "updated_at") > when(created, "created_at")
-    except Quarantined:
-        return False
+    return later(rec.get("updated_at"), rec.get("created_at"))

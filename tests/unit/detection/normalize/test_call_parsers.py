@@ -5,32 +5,15 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from parser_fixtures import FIXTURES, load, one, utc
 
-from deskguard.detection.event import Event
 from deskguard.detection.normalize import detect_source, normalize, telephony, twilio
 from deskguard.detection.normalize._calls import attestation_from_verstat, decode_identity
 from deskguard.detection.parsing import Quarantined
-
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "detection"
-
-
-def load(source: str, name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / source / name).read_text())
-
-
-def one(module: Any, raw: dict[str, Any]) -> Event:
-    events = module.parse(raw)
-    assert len(events) == 1
-    return events[0]
-
-
-def utc(*parts: int) -> float:
-    return datetime(*parts, tzinfo=UTC).timestamp()
 
 
 def b64(value: Any) -> str:

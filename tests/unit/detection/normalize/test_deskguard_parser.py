@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import parser_fixtures
 import pytest
+from parser_fixtures import FIXTURES
 
 from deskguard.detection.event import ACTIVITIES, CLASSES
 from deskguard.detection.normalize import deskguard as parser
@@ -16,11 +19,8 @@ from deskguard.detection.normalize import detect_source
 from deskguard.detection.parsing import Quarantined
 from deskguard.domain.events import Actor, ActorKind, DomainEvent, EventType
 
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "detection"
-
-
-def load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / "deskguard" / name).read_text())
+load = partial(parser_fixtures.load, "deskguard")
+one = partial(parser_fixtures.one, parser)
 
 
 def envelope(type: str, data: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
@@ -29,12 +29,6 @@ def envelope(type: str, data: dict[str, Any] | None = None, **changes: Any) -> d
     raw["data"] = data or {}
     raw.update(changes)
     return raw
-
-
-def one(raw: dict[str, Any]):
-    events = parser.parse(raw)
-    assert len(events) == 1
-    return events[0]
 
 
 @pytest.mark.parametrize(

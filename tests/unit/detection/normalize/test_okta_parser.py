@@ -5,30 +5,22 @@ from __future__ import annotations
 import copy
 import json
 import time
-from pathlib import Path
+from functools import partial
 from typing import Any
 
+import parser_fixtures
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from parser_fixtures import FIXTURES
+from parser_properties import arbitrary_objects_test, replaced_fields_test
 
 from deskguard.detection.event import ACTIVITIES, CLASSES, Event
 from deskguard.detection.normalize import detect_source, normalize
 from deskguard.detection.normalize import okta as parser
 from deskguard.detection.parsing import Quarantined
 
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "detection"
 OKTA = FIXTURES / "okta"
-
-
-def load(name: str) -> dict[str, Any]:
-    return json.loads((OKTA / name).read_text())
-
-
-def one(raw: dict[str, Any]) -> Event:
-    events = parser.parse(raw)
-    assert len(events) == 1
-    return events[0]
+load = partial(parser_fixtures.load, "okta")
+one = partial(parser_fixtures.one, parser)
 
 
 def with_type(event_type: str, **outcome: Any) -> dict[str, Any]:
@@ -583,79 +575,29 @@ def test_a_non_object_is_quarantined() -> None:
 
 # -- properties ---------------------------------------------------------------------------------------
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
-    max_leaves=25,
-)
-KEYS = st.sampled_from(
-    [
-        "uuid",
-        "published",
-        "eventType",
-        "eventtype",
-        "actor",
-        "client",
-        "outcome",
-        "target",
-        "debugContext",
-        "authenticationContext",
-        "securityContext",
-        "data",
-        "okta",
-        "okta.uuid",
-        "okta.event_type",
-        "@timestamp",
-    ]
-)
-
-
-def _check(raw: dict[str, Any]) -> None:
-    assert parser.detect(raw) in (True, False)
-    try:
-        events = parser.parse(raw)
-    except Quarantined as quarantined:
-        assert quarantined.reason
-        return
-    for event in events:
-        assert isinstance(event, Event)
-        assert event.activity in ACTIVITIES and event.class_name in CLASSES
-        assert isinstance(event.time, float)
-
-
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(KEYS | st.text(max_size=8), JSON, max_size=8))
-def test_arbitrary_objects_parse_or_are_quarantined(raw: dict[str, Any]) -> None:
-    _check(raw)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out.extend(_paths(item, (*prefix, key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out.extend(_paths(item, (*prefix, index)))
-    return out
-
+KEYS = [
+    "uuid",
+    "published",
+    "eventType",
+    "eventtype",
+    "actor",
+    "client",
+    "outcome",
+    "target",
+    "debugContext",
+    "authenticationContext",
+    "securityContext",
+    "data",
+    "okta",
+    "okta.uuid",
+    "okta.event_type",
+    "@timestamp",
+]
 
 BASES = [load(name) for name in ("session_start_abroad.json", "factor_activate.json", "event_hook.json")]
 
-
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_valid_records_with_any_field_replaced_parse_or_are_quarantined(data: st.DataObject) -> None:
-    raw = copy.deepcopy(data.draw(st.sampled_from(BASES)))
-    for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(_paths(raw)))
-        node = raw
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = data.draw(JSON)
-    _check(raw)
+test_arbitrary_objects_parse_or_are_quarantined = arbitrary_objects_test(parser, KEYS)
+test_valid_records_with_any_field_replaced_parse_or_are_quarantined = replaced_fields_test(parser, BASES)
 
 
 # -- speed --------------------------------------------------------------------------------------------

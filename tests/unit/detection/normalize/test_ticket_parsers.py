@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from parser_fixtures import FIXTURES, load, one, utc
 
 from deskguard.detection.event import ACTIVITIES, Event
 from deskguard.detection.normalize import (
@@ -27,23 +27,8 @@ from deskguard.detection.normalize import (
 from deskguard.detection.normalize._tickets import about_access, channel
 from deskguard.detection.parsing import Quarantined
 
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "detection"
 TICKETS: dict[str, ModuleType] = {"glpi": glpi, "servicenow": servicenow, "jsm": jsm, "zendesk": zendesk}
 MINE: dict[str, ModuleType] = {**TICKETS, "deskguard": deskguard, "twilio": twilio, "telephony": telephony}
-
-
-def load(source: str, name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / source / name).read_text())
-
-
-def one(module: ModuleType, raw: dict[str, Any]) -> Event:
-    events = module.parse(raw)
-    assert len(events) == 1
-    return events[0]
-
-
-def utc(*parts: int) -> float:
-    return datetime(*parts, tzinfo=UTC).timestamp()
 
 
 # source, fixture, expected normalised fields (``extra.x`` for extra)
@@ -609,3 +594,12 @@ def test_any_json_object_parses_or_is_quarantined(data: st.DataObject, source: s
     for event in events:
         assert isinstance(event, Event) and event.activity in ACTIVITIES
         assert isinstance(event.time, float) and isinstance(event.id, str) and event.id
+
+
+@pytest.mark.parametrize("items", [True, 3, "field", None, {"field": "status"}])
+def test_a_jira_changelog_of_the_wrong_type_is_ignored(items: Any) -> None:
+    """Found by the property test's mutations: ``changelog.items`` is read only when it is a list."""
+    raw = load("jsm", sorted(p.name for p in (FIXTURES / "jsm").glob("*.json"))[0])
+    raw["changelog"] = {"items": items}
+    (event,) = MINE["jsm"].parse(raw)
+    assert not event.extra.get("changed_fields")  # empty values are left out of extra
