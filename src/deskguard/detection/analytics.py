@@ -12,7 +12,7 @@ All state is keyed by the event's tenant, so two client tenants never meet in on
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -47,18 +47,22 @@ class Finding:
     explanation: str
 
 
-class Bounded(dict[Any, Any]):
-    """A dict that forgets its least recently written keys beyond ``limit`` (insertion order)."""
+class Bounded(OrderedDict[Any, Any]):
+    """A dict that forgets its least recently written keys beyond ``limit``.
+
+    An ``OrderedDict``, not a plain dict: deleting a plain dict's first key again and again leaves
+    dead slots that every later ``next(iter(d))`` walks over, quadratic once the bound is reached.
+    """
 
     def __init__(self, limit: int = MAX_KEYS) -> None:
         super().__init__()
         self.limit = limit
 
     def put(self, key: Any, value: Any) -> None:
-        self.pop(key, None)  # re-inserted last: the most recently written
         self[key] = value
+        self.move_to_end(key)
         if len(self) > self.limit:
-            del self[next(iter(self))]
+            self.popitem(last=False)
 
 
 def _duration(value: Any, name: str) -> float:

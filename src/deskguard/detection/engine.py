@@ -15,6 +15,7 @@ same entity within the rule's suppression window folds into the open alert (``co
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -59,8 +60,9 @@ class Engine:
         self._shapes: dict[
             tuple[str, str, str, str, str], tuple[tuple[CompiledRule, ...], tuple[Analytic, ...]]
         ] = {}
-        self._seen: dict[tuple[str, str], None] = {}  # insertion order: the oldest first
-        self._open: dict[tuple[str, str, str], Alert] = {}
+        # OrderedDict: popping the oldest key of a plain dict is O(n) once many were deleted
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._open: OrderedDict[tuple[str, str, str], Alert] = OrderedDict()  # open alerts, for suppression
         self._correlator = correlator
         referenced = {ref for corr in ruleset.correlations for ref in corr.rule_refs}
         building_blocks = {
@@ -83,7 +85,7 @@ class Engine:
                 return []
             self._seen[key] = None
             if len(self._seen) > SEEN_LIMIT:
-                del self._seen[next(iter(self._seen))]
+                self._seen.popitem(last=False)
         rules, analytics = self._for(event)
         out: list[Alert] = []
         matched: list[str] = []
@@ -175,7 +177,7 @@ class Engine:
         )
         self._open[key] = alert
         if len(self._open) > SEEN_LIMIT:
-            self._open.pop(next(iter(self._open)))
+            self._open.popitem(last=False)
         stats.alerts += 1
         stats.by_rule[meta.rule_id] = stats.by_rule.get(meta.rule_id, 0) + 1
         out.append(alert)

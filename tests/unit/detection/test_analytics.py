@@ -300,3 +300,17 @@ def test_an_execution_counts_from_its_start_the_idp_logs_before_it_ends() -> Non
         ev("mfa_reset", 0.6, target_user=JEANNE, actor_user="svc.deskguard@acme.example", actor_type="human"),
         ev("request_executed", 1, source="deskguard", target_user=JEANNE),
     )
+
+
+def test_bounded_state_forgets_the_least_recently_written() -> None:
+    from deskguard.detection.analytics import Bounded
+
+    state = Bounded(limit=1000)
+    for i in range(200_000):
+        state.put(i, i)
+    assert 199_000 in state and 198_999 not in state  # the 1,000 newest
+    state.put(199_000, "rewritten")  # a rewrite makes it the newest...
+    state.put(-1, -1)  # ...so the next eviction takes 199,001, not 199,000
+    assert (
+        len(state) == 1000 and 199_000 in state and 199_001 not in state and list(state)[-2:] == [199_000, -1]
+    )

@@ -157,3 +157,19 @@ def test_a_lagging_source_is_late_only_against_itself(tmp_path: Path) -> None:
     )
     assert pipeline.engine._correlator is not None
     assert pipeline.engine._correlator.stats["late_dropped"] == 1
+
+
+def test_the_duplicate_memory_forgets_the_oldest_past_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskguard.detection import engine
+
+    monkeypatch.setattr(engine, "SEEN_LIMIT", 500)
+    pipeline = Pipeline(content(tmp_path, RULES))
+    for i in range(2_000):
+        pipeline.feed(okta(f"u{i}", "user.authentication.sso", i % 60))
+    assert len(pipeline.engine._seen) == 500
+    assert pipeline.feed(okta("u1999", "user.authentication.sso", 1)) == []  # recent: a duplicate
+    assert pipeline.engine.stats.duplicates == 1
+    pipeline.feed(okta("u0", "user.authentication.sso", 1))  # forgotten: processed again
+    assert pipeline.engine.stats.duplicates == 1
