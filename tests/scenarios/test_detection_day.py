@@ -124,3 +124,13 @@ def test_linting_a_sigma_folder_checks_that_it_loads_not_deskguard_conventions()
     assert result.exit_code == 0, result.output
     strict = runner.invoke(app, ["rules", "lint", "--conventions", str(SIGMA_FOLDERS[0])])
     assert strict.exit_code == 1 and "name must read Source.Area.Behavior" in strict.output
+
+
+def test_a_file_out_of_time_order_is_replayed_in_time_order(tmp_path: Path) -> None:
+    files = write_day(tmp_path / "day")
+    lines = files[0].read_text().splitlines()
+    files[0].write_text("\n".join(reversed(lines)) + "\n")  # newest first, as some exports are
+    out = tmp_path / "alerts.jsonl"
+    code, printed = replay(*files, "--output", out)
+    assert code == 0, printed
+    assert "Okta.Chain.ResetMfaNewFactor" in {a["rule_id"] for a in alerts_of(out)}

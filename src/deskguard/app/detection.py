@@ -45,7 +45,7 @@ class Detector:
         if unknown:
             raise ValidationFailed(f"monitor mode for unknown rule(s): {', '.join(unknown)}", field="monitor")
         self.content = content
-        self.pipeline = Pipeline(content, lateness_s=lateness_s, monitor=monitor)
+        self.pipeline = Pipeline(content, lateness_s=lateness_s, monitor=monitor, keep_alerts=False)
         self.lock = threading.Lock()
 
 

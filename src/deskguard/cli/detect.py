@@ -58,6 +58,10 @@ def read_records(path: Path) -> list[tuple[Any, str]]:
     ]
 
 
+def _time(event: Event) -> float:
+    return event.time
+
+
 def _events(
     pipeline: Pipeline, records: list[tuple[Any, str]], source: str | None, tenant: str, tick: Any
 ) -> Iterator[Event]:
@@ -113,9 +117,12 @@ def replay(
             if done[0] % 2000 == 0 or done[0] == total:
                 progress.update(task, completed=done[0])
 
-        streams = [_events(pipeline, records, source, tenant, tick) for records in loaded]
         with streaming_gc():
-            for event in heapq.merge(*streams, key=lambda e: e.time):
+            # Each file in time order (exports usually are: the sort is then linear), then merged.
+            streams = [
+                sorted(_events(pipeline, records, source, tenant, tick), key=_time) for records in loaded
+            ]
+            for event in heapq.merge(*streams, key=_time):
                 pipeline.process(event)
             pipeline.flush()
         progress.update(task, completed=total)

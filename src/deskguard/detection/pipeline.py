@@ -77,6 +77,7 @@ class Pipeline:
         lateness_s: float = 300.0,
         monitor: Iterable[str] = (),
         max_groups: int = 100_000,
+        keep_alerts: bool = True,
     ) -> None:
         correlator = None
         if content.correlations:
@@ -84,6 +85,9 @@ class Pipeline:
             correlator = Correlator(content.correlations, store, lateness_s=lateness_s)
         self.engine = Engine(content, correlator=correlator, monitor=monitor)
         self.quarantine = Quarantine()
+        # Every alert of the run, for replay summaries; a live pipeline (keep_alerts=False) stores
+        # its alerts as they come and keeps none here, so its memory does not grow with them.
+        self.keep_alerts = keep_alerts
         self.alerts: dict[str, Alert] = {}
         self.records = 0
 
@@ -106,15 +110,17 @@ class Pipeline:
 
     def process(self, event: Event) -> list[Alert]:
         raised = self.engine.process(event)
-        for alert in raised:
-            self.alerts[alert.id] = alert
+        if self.keep_alerts:
+            for alert in raised:
+                self.alerts[alert.id] = alert
         return raised
 
     def flush(self) -> list[Alert]:
         """End of the stream: alerts of correlation windows that only close at the end."""
         raised = self.engine.flush()
-        for alert in raised:
-            self.alerts[alert.id] = alert
+        if self.keep_alerts:
+            for alert in raised:
+                self.alerts[alert.id] = alert
         return raised
 
     def summary(self) -> dict[str, Any]:

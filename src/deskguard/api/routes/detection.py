@@ -33,6 +33,18 @@ from deskguard.domain.events import Actor, ActorKind
 from deskguard.domain.ports import AlertQuery
 
 router = APIRouter(prefix="/api/v1", tags=["detection"])
+# The body is read raw (NDJSON cannot go through a JSON model); this documents it in the OpenAPI.
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string", "description": "one JSON object per line"}},
+            "application/json": {
+                "schema": {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"}]}
+            },
+        },
+    }
+}
 
 
 def ingest_key(webhook_key: bytes, tenant_id: str) -> bytes:
@@ -77,7 +89,9 @@ async def _ingest(ctx: Any, actor: Actor, tenant_id: str, source: str | None, bo
     }
 
 
-@router.post("/ingest/{source}", summary="Ingest events: NDJSON, a JSON array or one object")
+@router.post(
+    "/ingest/{source}", summary="Ingest events: NDJSON, a JSON array or one object", openapi_extra=BATCH_BODY
+)
 async def ingest(
     source: str, request: Request, ctx: Ctx, actor: CurrentActor, tenant: str | None = Query(default=None)
 ) -> dict[str, Any]:
@@ -95,12 +109,16 @@ async def okta_verify(tenant_id: str, request: Request, actor: CurrentActor) -> 
     return {"verification": challenge}
 
 
-@router.post("/hooks/okta/{tenant_id}", summary="Okta event hook delivery")
+@router.post("/hooks/okta/{tenant_id}", summary="Okta event hook delivery", openapi_extra=BATCH_BODY)
 async def okta_hook(tenant_id: str, request: Request, ctx: Ctx, actor: CurrentActor) -> dict[str, Any]:
     return await _ingest(ctx, actor, tenant_id, "okta", await request.body())
 
 
-@router.post("/hooks/{source}/{tenant_id}", summary="Signed generic webhook (HMAC, timestamp, replay window)")
+@router.post(
+    "/hooks/{source}/{tenant_id}",
+    summary="Signed generic webhook (HMAC, timestamp, replay window)",
+    openapi_extra=BATCH_BODY,
+)
 async def signed_hook(source: str, tenant_id: str, request: Request, ctx: Ctx) -> dict[str, Any]:
     body = await request.body()
     stamp = request.headers.get("x-deskguard-timestamp", "")
