@@ -17,6 +17,7 @@ from samples import NOW, PARIS, A, B, person, seed
 from sqlalchemy.exc import IntegrityError
 
 from deskguard.adapters.db.uow import SqlUnitOfWorkFactory
+from deskguard.detection.risk import RiskSignal
 from deskguard.domain.errors import NotFound
 from deskguard.domain.model import (
     FactorKind,
@@ -298,3 +299,27 @@ def test_naive_datetimes_are_refused(uow: SqlUnitOfWorkFactory) -> None:
         u.persons.add(
             person(id="p-naive", factors=(), phones=(Phone(number="+33600000000", changed_at=naive),))
         )
+
+
+def test_a_person_is_found_by_email_in_any_case_within_its_tenant(uow: SqlUnitOfWorkFactory) -> None:
+    email = person().email
+    with uow() as u:
+        assert u.persons.get_by_email(tenant_id=A, email=email.upper()) == person()
+        assert u.persons.get_by_email(tenant_id=B, email=email) is None
+        assert u.persons.get_by_email(tenant_id=A, email="nobody@" + email.split("@")[1]) is None
+
+
+def test_risk_signals_are_replaced_and_tenant_scoped(uow: SqlUnitOfWorkFactory) -> None:
+    first = (RiskSignal("alr_1", "R.One.Rule", "high", 50.0, 1_800_000_000.0),)
+    second = (*first, RiskSignal("alr_2", "R.Two.Rule", "low", 10.0, 1_800_000_100.5))
+    when = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with uow() as u:
+        assert u.risk.get(tenant_id=A, person_id="p-alice") == ()
+        u.risk.put(tenant_id=A, person_id="p-alice", signals=first, updated_at=when)
+        u.commit()
+    with uow() as u:
+        u.risk.put(tenant_id=A, person_id="p-alice", signals=second, updated_at=when)
+        u.commit()
+    with uow() as u:
+        assert u.risk.get(tenant_id=A, person_id="p-alice") == second
+        assert u.risk.get(tenant_id=B, person_id="p-alice") == ()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 from deskguard.app.access import require_operator
 from deskguard.app.context import AppContext
@@ -22,6 +23,7 @@ from deskguard.detection.normalize import normalize
 from deskguard.detection.parsing import Quarantined
 from deskguard.detection.pipeline import Pipeline
 from deskguard.detection.reading import Unreadable, read_batch
+from deskguard.detection.risk import merge, signal_of
 from deskguard.domain.errors import NotFound, ValidationFailed
 from deskguard.domain.events import Actor, ActorKind
 from deskguard.domain.model import OperatorRole
@@ -127,7 +129,7 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
     with ctx.uow() as uow:
         for entry in quarantined:
             uow.quarantine.add(entry)
-        _save(uow, raised.values())
+        _save(uow, raised.values(), now=now)
         uow.commit()
     result.alerts = list(raised.values())
     return result
@@ -147,8 +149,7 @@ def _enrich_callers(ctx: AppContext, tenant_id: str, events: list[Event]) -> Non
         for event in wanted:
             claimed = event.claimed_identity
             if claimed not in numbers:
-                found = [p for p in uow.persons.search(tenant_id=tenant_id, query=claimed, limit=5)]
-                person = next((p for p in found if p.email.lower() == claimed), None)
+                person = uow.persons.get_by_email(tenant_id=tenant_id, email=claimed)
                 numbers[claimed] = None if person is None else frozenset(ph.number for ph in person.phones)
             registered = numbers[claimed]
             if registered is not None:
@@ -183,15 +184,27 @@ def consume_outbox(ctx: AppContext, *, tenant_id: str, limit: int = 1000) -> int
                     envelope["subject"]["person_privileged"] = privileged
                 for alert in detector.pipeline.feed(envelope, source="deskguard", tenant=tenant_id):
                     raised[alert.id] = alert
-        _save(uow, raised.values())
+        _save(uow, raised.values(), now=ctx.clock.now())
         uow.detection_cursor.set(tenant_id=tenant_id, outbox_seq=max(e.seq or 0 for e in events))
         uow.commit()
     return len(events)
 
 
-def _save(uow: UnitOfWork, alerts: Any) -> None:
+def _save(uow: UnitOfWork, alerts: Iterable[Alert], *, now: datetime) -> None:
+    """Store the alerts, and add each one to the risk of the person it names (detection.risk)."""
     for alert in alerts:
         uow.alerts.save(alert)
+        signal = signal_of(alert)
+        login = alert.entities.get("user", "")
+        if signal is None or "@" not in login:
+            continue
+        person = uow.persons.get_by_email(tenant_id=alert.tenant, email=login)
+        if person is None:
+            continue
+        signals = uow.risk.get(tenant_id=alert.tenant, person_id=person.id)
+        uow.risk.put(
+            tenant_id=alert.tenant, person_id=person.id, signals=merge(signals, signal), updated_at=now
+        )
 
 
 def list_alerts(ctx: AppContext, *, actor: Actor, query: AlertQuery) -> list[Alert]:

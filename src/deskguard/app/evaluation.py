@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from deskguard.app.context import AppContext
+from deskguard.detection.risk import assess
 from deskguard.domain.actions import CATALOGUE, ActionKind
 from deskguard.domain.decision import Decision, Evidence
 from deskguard.domain.errors import NotFound
@@ -29,6 +30,7 @@ def build_facts(
 ) -> dict[str, Any]:
     person = snap.person
     local = now.astimezone(ZoneInfo(snap.tenant.timezone))
+    risk = assess(snap.risk, now=now.timestamp())
     changed = person.phone_last_changed()
     last = snap.last_executed_at
     return {
@@ -36,7 +38,9 @@ def build_facts(
         "action.tier": int(CATALOGUE[kind].tier),
         "target.privileged": person.privileged,
         "target.watchlisted": person.watchlisted,
-        "target.risk_score": float(person.risk_score),
+        # the directory's own score (set by an analyst or an import) is a floor under detection's
+        "target.risk_score": max(float(person.risk_score), risk.score),
+        "target.risk_reasons": risk.summary,
         "target.phone_changed_days": (now - changed) / timedelta(days=1) if changed else NEVER_DAYS,
         "target.has_phone": bool(person.phones),
         "target.has_push_device": person.factor(FactorKind.PORTAL_PUSH) is not None,

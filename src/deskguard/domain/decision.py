@@ -25,7 +25,11 @@ FACTS: dict[str, tuple[type, str]] = {
     "action.tier": (int, "risk tier: 1 low, 2 medium, 3 high, 4 critical"),
     "target.privileged": (bool, "the person holds privileged access"),
     "target.watchlisted": (bool, "the person is on the security watch list"),
-    "target.risk_score": (float, "the person's current risk score, 0-100, from detection"),
+    "target.risk_score": (
+        float,
+        "the person's current risk score, 0-100, from detection's alerts (decaying)",
+    ),
+    "target.risk_reasons": (str, "the strongest detection signals behind the risk score, in words"),
     "target.phone_changed_days": (float, "days since a registered phone last changed (36500 if none)"),
     "target.has_phone": (bool, "a phone number is registered"),
     "target.has_push_device": (bool, "a portal push device is enrolled"),

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol, Self
 
 from deskguard.detection.alerts import Alert
+from deskguard.detection.risk import RiskSignal
 from deskguard.domain.actions import ActionKind
 from deskguard.domain.events import DomainEvent
 from deskguard.domain.model import Operator, Person, Provider, Tenant, Ticket
@@ -173,6 +174,8 @@ class TokenRepository(Protocol):
 
 class PersonRepository(Protocol):
     def get(self, *, tenant_id: str, person_id: str) -> Person | None: ...
+
+    def get_by_email(self, *, tenant_id: str, email: str) -> Person | None: ...  # case-insensitive
 
     def search(self, *, tenant_id: str, query: str, limit: int = 20) -> Sequence[Person]:
         """Match name, e-mail, employee id or phone number (case-insensitive substring)."""
@@ -381,6 +384,7 @@ class DecisionSnapshot:
     requester_provider_id: str = ""
     requester_provider_kind: str = ""
     grant_live: bool = False  # the requester holds a live just-in-time grant for the action
+    risk: tuple[RiskSignal, ...] = ()  # detection signals about the person (detection.risk)
 
 
 class DecisionReads(Protocol):
@@ -416,6 +420,7 @@ class UnitOfWork(Protocol):
     decisions: DecisionReads
     ledger: LedgerRepository
     alerts: AlertRepository
+    risk: RiskRepository
     quarantine: QuarantineRepository
     detection_cursor: DetectionCursorRepository
 
@@ -483,3 +488,11 @@ class DetectionCursorRepository(Protocol):
     def get(self, *, tenant_id: str) -> int: ...
 
     def set(self, *, tenant_id: str, outbox_seq: int) -> None: ...
+
+
+class RiskRepository(Protocol):
+    def get(self, *, tenant_id: str, person_id: str) -> tuple[RiskSignal, ...]: ...
+
+    def put(
+        self, *, tenant_id: str, person_id: str, signals: Sequence[RiskSignal], updated_at: datetime
+    ) -> None: ...

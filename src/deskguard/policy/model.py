@@ -165,6 +165,7 @@ def default_facts() -> dict[str, Any]:
         "target.privileged": False,
         "target.watchlisted": False,
         "target.risk_score": 0.0,
+        "target.risk_reasons": "",
         "target.phone_changed_days": 36500.0,
         "target.has_phone": True,
         "target.has_push_device": True,

@@ -23,10 +23,12 @@ from sqlalchemy import Engine, Select, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from deskguard.adapters.db.repositories_detection import signals_of
 from deskguard.adapters.db.repositories_people import _person
 from deskguard.adapters.db.tables import (
     GrantRow,
     OperatorRow,
+    PersonRiskRow,
     PersonRow,
     ProofRow,
     ProviderRow,
@@ -78,6 +80,11 @@ _PROVIDER_KIND = (
     .scalar_subquery()
 )
 _GRANTS = select(func.count()).select_from(GrantRow).where(_LIVE_GRANT).scalar_subquery()
+_RISK = (
+    select(PersonRiskRow.signals)
+    .where(PersonRiskRow.tenant_id == _TENANT, PersonRiskRow.person_id == _PERSON)
+    .scalar_subquery()
+)
 
 SNAPSHOT = (
     select(
@@ -91,6 +98,7 @@ SNAPSHOT = (
         _PROVIDER_ID.label("provider_id"),
         _PROVIDER_KIND.label("provider_kind"),
         _GRANTS.label("grants"),
+        _RISK.label("risk"),
     )
     .join(TenantRow, TenantRow.id == PersonRow.tenant_id)
     .where(PersonRow.tenant_id == _TENANT, PersonRow.id == _PERSON)
@@ -205,6 +213,7 @@ def read_snapshot(
         requester_provider_id=row.provider_id or "",
         requester_provider_kind=row.provider_kind or "",
         grant_live=live,
+        risk=signals_of(row.risk),
     )
 
 

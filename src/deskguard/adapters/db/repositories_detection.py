@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 
 from deskguard.adapters.db.repositories_people import SqlRepository, rowcount
-from deskguard.adapters.db.tables import AlertRow, DetectionCursorRow, QuarantineRow
+from deskguard.adapters.db.tables import AlertRow, DetectionCursorRow, PersonRiskRow, QuarantineRow
 from deskguard.detection.alerts import SEVERITIES, Alert
+from deskguard.detection.risk import RiskSignal
 from deskguard.domain.ports import AlertQuery, QuarantineEntry
 
 RECORD_LIMIT = 64 * 1024
@@ -110,4 +112,33 @@ class SqlDetectionCursorRepository(SqlRepository):
         )
         if not rowcount(changed):
             self._s.add(DetectionCursorRow(tenant_id=tenant_id, outbox_seq=outbox_seq))
+            self._s.flush()
+
+
+def signals_of(text: str | None) -> tuple[RiskSignal, ...]:
+    return tuple(RiskSignal.from_dict(item) for item in json.loads(text)) if text else ()
+
+
+class SqlRiskRepository(SqlRepository):
+    def get(self, *, tenant_id: str, person_id: str) -> tuple[RiskSignal, ...]:
+        row = self._first(
+            select(PersonRiskRow).where(
+                PersonRiskRow.tenant_id == tenant_id, PersonRiskRow.person_id == person_id
+            )
+        )
+        return () if row is None else signals_of(row.signals)
+
+    def put(
+        self, *, tenant_id: str, person_id: str, signals: Sequence[RiskSignal], updated_at: datetime
+    ) -> None:
+        text = json.dumps([s.to_dict() for s in signals], separators=(",", ":"))
+        changed = self._s.execute(
+            update(PersonRiskRow)
+            .where(PersonRiskRow.tenant_id == tenant_id, PersonRiskRow.person_id == person_id)
+            .values(signals=text, updated_at=updated_at)
+        )
+        if not rowcount(changed):
+            self._s.add(
+                PersonRiskRow(tenant_id=tenant_id, person_id=person_id, signals=text, updated_at=updated_at)
+            )
             self._s.flush()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Result, Select, delete, insert, select, update
+from sqlalchemy import CursorResult, Result, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -219,6 +219,14 @@ class SqlPersonRepository(SqlRepository):
     def get(self, *, tenant_id: str, person_id: str) -> Person | None:
         row = self._first(
             select(PersonRow).where(PersonRow.tenant_id == tenant_id, PersonRow.id == person_id)
+        )
+        return None if row is None else _person(row)
+
+    def get_by_email(self, *, tenant_id: str, email: str) -> Person | None:
+        row = self._first(
+            select(PersonRow).where(
+                PersonRow.tenant_id == tenant_id, func.lower(PersonRow.email) == email.lower()
+            )
         )
         return None if row is None else _person(row)
 

@@ -413,3 +413,13 @@ class DetectionCursorRow(Base):
     __tablename__ = "detection_cursor"
     tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
     outbox_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class PersonRiskRow(Base):
+    """The detection signals about a person (``detection.risk``), the strongest few, as JSON."""
+
+    __tablename__ = "person_risk"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    signals: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

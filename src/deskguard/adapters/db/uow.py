@@ -23,6 +23,7 @@ from deskguard.adapters.db.repositories_detection import (
     SqlAlertRepository,
     SqlDetectionCursorRepository,
     SqlQuarantineRepository,
+    SqlRiskRepository,
 )
 from deskguard.adapters.db.repositories_people import (
     SqlOperatorRepository,
@@ -100,6 +101,7 @@ class SqlUnitOfWork:
         self.decisions = SqlDecisionReads(session)
         self.ledger = SqlLedgerRepository(session)
         self.alerts = SqlAlertRepository(session)
+        self.risk = SqlRiskRepository(session)
         self.quarantine = SqlQuarantineRepository(session)
         self.detection_cursor = SqlDetectionCursorRepository(session)
         return self
