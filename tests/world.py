@@ -24,6 +24,7 @@ from deskguard.adapters.system import AesGcmSecretBox, FixedClock, SeededRandomn
 from deskguard.app.context import AppContext
 from deskguard.app.detection import Detector
 from deskguard.detection.content import Content, load_content
+from deskguard.detection.runbooks import Runbook, load_runbooks
 from deskguard.domain.events import Actor, ActorKind
 from deskguard.domain.model import (
     Factor,
@@ -145,6 +146,11 @@ def detection_content() -> Content:
     return load_content([REPO_ROOT / "content" / "rules", REPO_ROOT / "content" / "correlations"])
 
 
+@cache
+def runbooks() -> tuple[Runbook, ...]:
+    return tuple(load_runbooks([REPO_ROOT / "content" / "runbooks"], known_rules=detection_content().ids()))
+
+
 def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PARIS, seed: int = 1) -> World:
     clock, rnd = FixedClock(now), SeededRandomness(seed)
     idp, telephony, push = (
@@ -162,7 +168,7 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
         secrets=AesGcmSecretBox(bytes(range(32))),
         channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
         policy=load_policy(REPO_ROOT / "content" / "policies" / "default.yml"),
-        detector=Detector(detection_content()),
+        detector=Detector(detection_content(), runbooks=runbooks()),
     )
     world = World(ctx=ctx, clock=clock, idp=idp, telephony=telephony, push=push, notifier=notifier, idv=idv)
     providers = [

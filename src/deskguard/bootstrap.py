@@ -30,6 +30,7 @@ from deskguard.api.app import create_app
 from deskguard.app.context import AppContext
 from deskguard.app.detection import Detector
 from deskguard.detection.content import load_content
+from deskguard.detection.runbooks import load_runbooks
 from deskguard.domain.ports import Channels, Clock, Randomness, Witness
 from deskguard.policy.loader import load_policy
 from deskguard.settings import Settings
@@ -74,9 +75,7 @@ def build(
         policy=load_policy(settings.policy_path),
         ledger_origin=settings.ledger_origin,
         witness=_witnesses(settings, clock=clock or SystemClock()),
-        detector=Detector(
-            load_content(settings.rules_dirs()), lateness_s=settings.detection_lateness_seconds
-        ),
+        detector=_detector(settings),
     )
     return Runtime(
         settings=settings,
@@ -87,6 +86,16 @@ def build(
         push=push,
         idv=idv,
         notifier=notifier,
+    )
+
+
+def _detector(settings: Settings) -> Detector:
+    content = load_content(settings.rules_dirs())
+    return Detector(
+        content,
+        lateness_s=settings.detection_lateness_seconds,
+        monitor=frozenset(r.strip() for r in settings.detection_monitor_rules.split(",") if r.strip()),
+        runbooks=load_runbooks([settings.runbooks_path], known_rules=content.ids()),
     )
 
 

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
         str(REPO_ROOT / "content" / "rules") + "," + str(REPO_ROOT / "content" / "correlations")
     )
     detection_lateness_seconds: float = 300.0  # how late an event may arrive and still join a window
+    runbooks_path: Path = Field(default=REPO_ROOT / "content" / "runbooks")
     detection_monitor_rules: str = ""  # comma-separated rule ids whose alerts are stored as monitor-only
     ingest_replay_window_seconds: float = 300.0  # signed webhooks older or newer than this are refused
     demo: bool = Field(default=False, description="demo mode: fake connectors, placeholder secrets allowed")

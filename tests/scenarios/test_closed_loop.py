@@ -10,8 +10,11 @@ manager, and one more approval), and says why, with the alerts behind it.
 from __future__ import annotations
 
 import json
+import time
 
 from demo_desk import ALICE, ANNA, Desk, T
+
+from deskguard.domain.actions import ActionKind
 
 INES = "ines.martin2@acme.example"
 
@@ -96,3 +99,28 @@ def test_a_signal_during_the_call_steps_the_request_up(desk: Desk) -> None:
         s & {"self_service_initiated", "manager_confirmation"}
         for s in map(set, decision["acceptable_proof_sets"])
     )
+
+
+def test_the_runbook_signs_the_person_out_and_watch_lists_them_within_a_second(desk: Desk) -> None:
+    """MFA reset then a new-country sign-in: revoke sessions + 24 h watch list, on the record."""
+    ines = desk.creds["persons"][INES]["id"]
+    body = "\n".join(json.dumps(r) for r in THE_LOG)
+    started = time.perf_counter()
+    ingested = desk.client.post("/api/v1/ingest/okta?tenant=tnt_acme", content=body, headers=desk._auth(ANNA))
+    elapsed = time.perf_counter() - started
+    steps = ingested.json()["responses"]
+    assert [(s["kind"], s["outcome"]) for s in steps] == [("revoke_sessions", "done"), ("watchlist", "done")]
+    assert elapsed < 1.0  # the steps ran inside the ingest call: within a second of the sign-in event
+    revoked = [c for c in desk.runtime.idp.calls if c[1] == ines and c[2] == ActionKind.REVOKE_SESSIONS]
+    assert len(revoked) == 1
+    # The watch list is read by the next decision on her: the policy's watch-list rule applies.
+    preview = desk.post(f"{T}/decisions/preview", ALICE, {"kind": "reset_password", "person_id": ines})
+    watch = next(t for t in preview["trace"] if "target.watchlisted" in t["values"])
+    assert watch["values"]["target.watchlisted"] is True and watch["matched"]
+    # Every step is an event, hence a ledger record; the same alert never runs the runbook twice.
+    events = desk.get(f"{T}/events", ANNA)
+    recorded = [e for e in events if e["type"] == "response.step"]
+    assert [e["data"]["kind"] for e in recorded] == ["revoke_sessions", "watchlist"]
+    assert all(e["subject"]["person_id"] == ines for e in recorded)
+    again = desk.client.post("/api/v1/ingest/okta?tenant=tnt_acme", content=body, headers=desk._auth(ANNA))
+    assert again.json()["responses"] == [] and len(desk.runtime.idp.calls) == len(revoked)

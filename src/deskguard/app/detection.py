@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from deskguard.app.access import require_operator
 from deskguard.app.context import AppContext
+from deskguard.app.respond import StepOutcome, respond
 from deskguard.detection.alerts import Alert
 from deskguard.detection.content import Content
 from deskguard.detection.event import Event
@@ -24,6 +25,7 @@ from deskguard.detection.parsing import Quarantined
 from deskguard.detection.pipeline import Pipeline
 from deskguard.detection.reading import Unreadable, read_batch
 from deskguard.detection.risk import merge, signal_of
+from deskguard.detection.runbooks import Runbook
 from deskguard.domain.errors import NotFound, ValidationFailed
 from deskguard.domain.events import Actor, ActorKind
 from deskguard.domain.model import OperatorRole
@@ -38,15 +40,21 @@ MAX_BATCH = 10_000
 
 
 class Detector:
-    """The live detection pipeline of this process."""
+    """The live detection pipeline of this process, and the runbooks its alerts trigger."""
 
     def __init__(
-        self, content: Content, *, lateness_s: float = 300.0, monitor: frozenset[str] = frozenset()
+        self,
+        content: Content,
+        *,
+        lateness_s: float = 300.0,
+        monitor: frozenset[str] = frozenset(),
+        runbooks: Sequence[Runbook] = (),
     ) -> None:
         unknown = sorted(monitor - set(content.ids()))
         if unknown:
             raise ValidationFailed(f"monitor mode for unknown rule(s): {', '.join(unknown)}", field="monitor")
         self.content = content
+        self.runbooks = tuple(runbooks)
         self.pipeline = Pipeline(content, lateness_s=lateness_s, monitor=monitor, keep_alerts=False)
         self.lock = threading.Lock()
 
@@ -65,6 +73,7 @@ class IngestResult:
     events: int
     errors: list[RecordError] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    responses: list[StepOutcome] = field(default_factory=list)  # runbook steps the alerts triggered
 
 
 def require_ingester(actor: Actor, *, tenant_id: str) -> None:
@@ -132,6 +141,7 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
         _save(uow, raised.values(), now=now)
         uow.commit()
     result.alerts = list(raised.values())
+    result.responses = respond(ctx, detector.runbooks, result.alerts)  # at once: seconds count
     return result
 
 
@@ -187,6 +197,7 @@ def consume_outbox(ctx: AppContext, *, tenant_id: str, limit: int = 1000) -> int
         _save(uow, raised.values(), now=ctx.clock.now())
         uow.detection_cursor.set(tenant_id=tenant_id, outbox_seq=max(e.seq or 0 for e in events))
         uow.commit()
+    respond(ctx, detector.runbooks, raised.values())
     return len(events)
 
 

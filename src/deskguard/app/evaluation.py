@@ -37,7 +37,7 @@ def build_facts(
         "action.kind": kind.value,
         "action.tier": int(CATALOGUE[kind].tier),
         "target.privileged": person.privileged,
-        "target.watchlisted": person.watchlisted,
+        "target.watchlisted": person.watchlisted or (snap.watch_until is not None and snap.watch_until > now),
         # the directory's own score (set by an analyst or an import) is a floor under detection's
         "target.risk_score": max(float(person.risk_score), risk.score),
         "target.risk_reasons": risk.summary,

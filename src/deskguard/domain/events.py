@@ -39,6 +39,7 @@ class EventType(StrEnum):
     GRANT_USED = "grant.used"
     GRANT_REVOKED = "grant.revoked"
     TICKET_OPENED = "ticket.opened"
+    RESPONSE_STEP = "response.step"  # a runbook step's outcome (app.respond)
 
 
 class ActorKind(StrEnum):

@@ -385,6 +385,7 @@ class DecisionSnapshot:
     requester_provider_kind: str = ""
     grant_live: bool = False  # the requester holds a live just-in-time grant for the action
     risk: tuple[RiskSignal, ...] = ()  # detection signals about the person (detection.risk)
+    watch_until: datetime | None = None  # on the watch list until then (a response runbook put it there)
 
 
 class DecisionReads(Protocol):
@@ -421,6 +422,7 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     alerts: AlertRepository
     risk: RiskRepository
+    responses: ResponseRunRepository
     quarantine: QuarantineRepository
     detection_cursor: DetectionCursorRepository
 
@@ -496,3 +498,13 @@ class RiskRepository(Protocol):
     def put(
         self, *, tenant_id: str, person_id: str, signals: Sequence[RiskSignal], updated_at: datetime
     ) -> None: ...
+
+    def watch(self, *, tenant_id: str, person_id: str, until: datetime, updated_at: datetime) -> None: ...
+
+    def watched_until(self, *, tenant_id: str, person_id: str) -> datetime | None: ...
+
+
+class ResponseRunRepository(Protocol):
+    def claim(
+        self, *, run_id: str, tenant_id: str, runbook_id: str, alert_id: str, created_at: datetime
+    ) -> bool: ...

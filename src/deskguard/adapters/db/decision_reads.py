@@ -80,11 +80,9 @@ _PROVIDER_KIND = (
     .scalar_subquery()
 )
 _GRANTS = select(func.count()).select_from(GrantRow).where(_LIVE_GRANT).scalar_subquery()
-_RISK = (
-    select(PersonRiskRow.signals)
-    .where(PersonRiskRow.tenant_id == _TENANT, PersonRiskRow.person_id == _PERSON)
-    .scalar_subquery()
-)
+_RISK_ROW = and_(PersonRiskRow.tenant_id == _TENANT, PersonRiskRow.person_id == _PERSON)
+_RISK = select(PersonRiskRow.signals).where(_RISK_ROW).scalar_subquery()
+_WATCH = select(PersonRiskRow.watch_until).where(_RISK_ROW).scalar_subquery()
 
 SNAPSHOT = (
     select(
@@ -99,6 +97,7 @@ SNAPSHOT = (
         _PROVIDER_KIND.label("provider_kind"),
         _GRANTS.label("grants"),
         _RISK.label("risk"),
+        _WATCH.label("watch_until"),
     )
     .join(TenantRow, TenantRow.id == PersonRow.tenant_id)
     .where(PersonRow.tenant_id == _TENANT, PersonRow.id == _PERSON)
@@ -214,6 +213,7 @@ def read_snapshot(
         requester_provider_kind=row.provider_kind or "",
         grant_live=live,
         risk=signals_of(row.risk),
+        watch_until=row.watch_until,
     )
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 
 from deskguard.adapters.db.repositories_people import SqlRepository, rowcount
-from deskguard.adapters.db.tables import AlertRow, DetectionCursorRow, PersonRiskRow, QuarantineRow
+from deskguard.adapters.db.tables import (
+    AlertRow,
+    DetectionCursorRow,
+    PersonRiskRow,
+    QuarantineRow,
+    ResponseRunRow,
+)
 from deskguard.detection.alerts import SEVERITIES, Alert
 from deskguard.detection.risk import RiskSignal
 from deskguard.domain.ports import AlertQuery, QuarantineEntry
@@ -121,24 +128,62 @@ def signals_of(text: str | None) -> tuple[RiskSignal, ...]:
 
 class SqlRiskRepository(SqlRepository):
     def get(self, *, tenant_id: str, person_id: str) -> tuple[RiskSignal, ...]:
-        row = self._first(
-            select(PersonRiskRow).where(
-                PersonRiskRow.tenant_id == tenant_id, PersonRiskRow.person_id == person_id
-            )
-        )
+        row = self._row(tenant_id, person_id)
         return () if row is None else signals_of(row.signals)
 
     def put(
         self, *, tenant_id: str, person_id: str, signals: Sequence[RiskSignal], updated_at: datetime
     ) -> None:
         text = json.dumps([s.to_dict() for s in signals], separators=(",", ":"))
+        self._upsert(tenant_id, person_id, updated_at, signals=text)
+
+    def watch(self, *, tenant_id: str, person_id: str, until: datetime, updated_at: datetime) -> None:
+        """Watch-list the person until ``until`` (a later watch is never shortened by an earlier one)."""
+        row = self._row(tenant_id, person_id)
+        if row is not None and row.watch_until is not None and row.watch_until >= until:
+            return
+        self._upsert(tenant_id, person_id, updated_at, watch_until=until)
+
+    def watched_until(self, *, tenant_id: str, person_id: str) -> datetime | None:
+        row = self._row(tenant_id, person_id)
+        return None if row is None else row.watch_until
+
+    def _row(self, tenant_id: str, person_id: str) -> PersonRiskRow | None:
+        return self._first(
+            select(PersonRiskRow).where(
+                PersonRiskRow.tenant_id == tenant_id, PersonRiskRow.person_id == person_id
+            )
+        )
+
+    def _upsert(self, tenant_id: str, person_id: str, updated_at: datetime, **values: Any) -> None:
         changed = self._s.execute(
             update(PersonRiskRow)
             .where(PersonRiskRow.tenant_id == tenant_id, PersonRiskRow.person_id == person_id)
-            .values(signals=text, updated_at=updated_at)
+            .values(updated_at=updated_at, **values)
         )
         if not rowcount(changed):
+            fields = {"signals": "[]", **values}
             self._s.add(
-                PersonRiskRow(tenant_id=tenant_id, person_id=person_id, signals=text, updated_at=updated_at)
+                PersonRiskRow(tenant_id=tenant_id, person_id=person_id, updated_at=updated_at, **fields)
             )
             self._s.flush()
+
+
+class SqlResponseRunRepository(SqlRepository):
+    def claim(
+        self, *, run_id: str, tenant_id: str, runbook_id: str, alert_id: str, created_at: datetime
+    ) -> bool:
+        """True the first time a run id is claimed; False when that run already happened."""
+        if self._first(select(ResponseRunRow).where(ResponseRunRow.id == run_id)) is not None:
+            return False
+        self._s.add(
+            ResponseRunRow(
+                id=run_id,
+                tenant_id=tenant_id,
+                runbook_id=runbook_id,
+                alert_id=alert_id,
+                created_at=created_at,
+            )
+        )
+        self._s.flush()
+        return True

@@ -422,4 +422,16 @@ class PersonRiskRow(Base):
     tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
     person_id: Mapped[str] = mapped_column(ID, primary_key=True)
     signals: Mapped[str] = mapped_column(Text)
+    watch_until: Mapped[datetime | None]  # on the watch list until then (a response runbook's step)
     updated_at: Mapped[datetime]
+
+
+class ResponseRunRow(Base):
+    """A runbook run for one alert: its id makes a run happen once, however often the alert repeats."""
+
+    __tablename__ = "response_runs"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ID)
+    runbook_id: Mapped[str] = mapped_column(String(200))
+    alert_id: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime]

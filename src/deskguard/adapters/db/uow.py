@@ -23,6 +23,7 @@ from deskguard.adapters.db.repositories_detection import (
     SqlAlertRepository,
     SqlDetectionCursorRepository,
     SqlQuarantineRepository,
+    SqlResponseRunRepository,
     SqlRiskRepository,
 )
 from deskguard.adapters.db.repositories_people import (
@@ -102,6 +103,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerRepository(session)
         self.alerts = SqlAlertRepository(session)
         self.risk = SqlRiskRepository(session)
+        self.responses = SqlResponseRunRepository(session)
         self.quarantine = SqlQuarantineRepository(session)
         self.detection_cursor = SqlDetectionCursorRepository(session)
         return self

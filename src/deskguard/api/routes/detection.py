@@ -86,6 +86,19 @@ async def _ingest(ctx: Any, actor: Actor, tenant_id: str, source: str | None, bo
         "quarantined": len(result.errors),
         "errors": [{"index": e.index, "reason": e.reason, "detail": e.detail} for e in result.errors],
         "alerts": [alert.to_dict() for alert in result.alerts],
+        "responses": [
+            {
+                "run_id": o.run_id,
+                "runbook": o.runbook_id,
+                "alert_id": o.alert_id,
+                "step": o.step,
+                "kind": o.kind,
+                "outcome": o.outcome,
+                "attempts": o.attempts,
+                "detail": o.detail,
+            }
+            for o in result.responses
+        ],
     }
 
 
