@@ -4,22 +4,21 @@ STIR/SHAKEN attestation (RFC 8588) is ``A`` (the carrier knows the customer and 
 number), ``B`` (knows the customer, not the number), ``C`` (a gateway: knows neither) or ``failed``
 (the terminating carrier's verification failed). ``""`` means unknown: no attestation was carried.
 
-The PASSporT inside a SIP Identity header (RFC 8224/8225) is **parsed, not verified**: no
-certificate is fetched and no signature checked (detection is pure, and a claim is only a risk
-signal). ``extra["attestation_source"]`` says where the value came from: ``verstat`` (the carrier's
+The PASSporT inside a SIP Identity header (RFC 8224/8225) is **parsed, not verified** here: no
+certificate is fetched by a parser (detection is pure, and a claim is only a risk signal);
+``detection.passport.verify`` checks it against the certificate chain when the chain is at hand.
+``extra["attestation_source"]`` says where the value came from: ``verstat`` (the carrier's
 verification result), ``record`` (the record's own field) or ``passport`` (the unverified claim).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
 from deskguard.detection.event import Event
 from deskguard.detection.normalize._common import compact
 from deskguard.detection.parsing import e164, lower
+from deskguard.detection.passport import IdentityError, parse_identity
 
 ATTESTATIONS = ("A", "B", "C", "failed")
 
@@ -37,35 +36,15 @@ def attestation_from_verstat(value: Any) -> str:
     return ""
 
 
-class IdentityError(ValueError):
-    """The SIP Identity header does not hold a readable PASSporT."""
-
-
-def _b64url_json(part: str, what: str) -> Any:
-    try:
-        data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        return json.loads(data.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise IdentityError(f"the PASSporT {what} is not base64url JSON") from exc
-
-
 def decode_identity(header: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The (JOSE header, claims) of a SIP Identity header value, without any verification.
 
     ``header`` is the value of ``Identity:``: ``<JWS compact>;info=<https://...>;alg=ES256;ppt=shaken``
     (RFC 8224; angle brackets or quotes around the token are tolerated). The compact form of RFC 8224
-    section 4.1 (payload left out, to be rebuilt from the SIP message) carries no claims to read."""
-    token = header.split(";", 1)[0].strip().strip("<>\"' ")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise IdentityError("not a JWS compact serialisation (header.payload.signature)")
-    if not parts[1]:
-        raise IdentityError("compact form: the claims are not carried in the header")
-    jose = _b64url_json(parts[0], "header")
-    claims = _b64url_json(parts[1], "payload")
-    if not isinstance(jose, dict) or not isinstance(claims, dict):
-        raise IdentityError("the PASSporT header and payload must be JSON objects")
-    return jose, claims
+    section 4.1 (payload left out, to be rebuilt from the SIP message) carries no claims to read.
+    ``detection.passport.verify`` checks the signature and the certificate chain."""
+    identity = parse_identity(header)
+    return identity.jose, identity.claims
 
 
 def passport_facts(header: str, caller_number: str) -> tuple[str, dict[str, Any]]:
