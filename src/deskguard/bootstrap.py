@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 
+from cryptography import x509
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
@@ -25,12 +26,15 @@ from deskguard.adapters.db.migrate import upgrade
 from deskguard.adapters.db.uow import SqlUnitOfWorkFactory
 from deskguard.adapters.idp.fake import FakeIdentityProvider
 from deskguard.adapters.system import AesGcmSecretBox, SystemClock, SystemRandomness
+from deskguard.adapters.telephony.x5u import HttpCertificateFetcher
 from deskguard.adapters.witness import FileWitness, SyslogWitness, WebhookWitness, Witnesses
 from deskguard.api.app import create_app
 from deskguard.app.context import AppContext
 from deskguard.app.detection import Detector
+from deskguard.app.stir import StirVerifier
 from deskguard.detection.content import load_content
 from deskguard.detection.runbooks import load_runbooks
+from deskguard.domain.errors import ConfigurationError
 from deskguard.domain.ports import Channels, Clock, Randomness, Witness
 from deskguard.policy.loader import load_policy
 from deskguard.settings import Settings
@@ -96,7 +100,18 @@ def _detector(settings: Settings) -> Detector:
         lateness_s=settings.detection_lateness_seconds,
         monitor=frozenset(r.strip() for r in settings.detection_monitor_rules.split(",") if r.strip()),
         runbooks=load_runbooks([settings.runbooks_path], known_rules=content.ids()),
+        stir=_stir(settings),
     )
+
+
+def _stir(settings: Settings) -> StirVerifier | None:
+    if settings.stir_trust_anchors is None:
+        return None
+    try:
+        anchors = x509.load_pem_x509_certificates(settings.stir_trust_anchors.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"DESKGUARD_STIR_TRUST_ANCHORS: {exc}") from None
+    return StirVerifier(fetcher=HttpCertificateFetcher(), anchors=tuple(anchors))
 
 
 def _witnesses(settings: Settings, *, clock: Clock) -> Witnesses:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     )
     detection_lateness_seconds: float = 300.0  # how late an event may arrive and still join a window
     runbooks_path: Path = Field(default=REPO_ROOT / "content" / "runbooks")
+    # PEM bundle of STIR/SHAKEN trust anchors (the STI-PA's list); unset: SIP Identity stays unverified
+    stir_trust_anchors: Path | None = None
     detection_monitor_rules: str = ""  # comma-separated rule ids whose alerts are stored as monitor-only
     ingest_replay_window_seconds: float = 300.0  # signed webhooks older or newer than this are refused
     demo: bool = Field(default=False, description="demo mode: fake connectors, placeholder secrets allowed")

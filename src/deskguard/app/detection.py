@@ -17,6 +17,7 @@ from datetime import datetime
 from deskguard.app.access import require_operator
 from deskguard.app.context import AppContext
 from deskguard.app.respond import StepOutcome, respond
+from deskguard.app.stir import StirVerifier
 from deskguard.detection.alerts import Alert
 from deskguard.detection.content import Content
 from deskguard.detection.event import Event
@@ -49,12 +50,14 @@ class Detector:
         lateness_s: float = 300.0,
         monitor: frozenset[str] = frozenset(),
         runbooks: Sequence[Runbook] = (),
+        stir: StirVerifier | None = None,
     ) -> None:
         unknown = sorted(monitor - set(content.ids()))
         if unknown:
             raise ValidationFailed(f"monitor mode for unknown rule(s): {', '.join(unknown)}", field="monitor")
         self.content = content
         self.runbooks = tuple(runbooks)
+        self.stir = stir  # verifies SIP Identity headers at ingest when trust anchors are configured
         self.pipeline = Pipeline(content, lateness_s=lateness_s, monitor=monitor, keep_alerts=False)
         self.lock = threading.Lock()
 
@@ -129,6 +132,8 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
             continue
         result.accepted += 1
         events.extend(parsed)  # each in the caller's tenant, whatever the record claims
+    if detector.stir is not None:
+        detector.stir.check(events)
     _enrich_callers(ctx, tenant_id, events)
     result.events = len(events)
     with detector.lock:

@@ -62,6 +62,16 @@ class Verdict:
     notes: tuple[str, ...] = field(default=())  # what holds but is worth knowing (non-canonical JSON)
 
 
+def load_chain(data: bytes) -> list[x509.Certificate]:
+    """The certificates an ``x5u`` URL served: a PEM bundle (leaf first) or one DER certificate."""
+    try:
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            return x509.load_pem_x509_certificates(data)
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise IdentityError(f"the x5u URL did not serve a certificate: {exc}") from None
+
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 

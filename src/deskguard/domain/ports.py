@@ -508,3 +508,9 @@ class ResponseRunRepository(Protocol):
     def claim(
         self, *, run_id: str, tenant_id: str, runbook_id: str, alert_id: str, created_at: datetime
     ) -> bool: ...
+
+
+class CertificateFetcher(Protocol):
+    """Fetches what a STIR/SHAKEN ``x5u`` URL serves (the signer's certificate chain)."""
+
+    def fetch(self, url: str) -> bytes: ...  # raises ConnectorError or ConnectorTimeout

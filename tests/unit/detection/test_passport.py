@@ -9,17 +9,15 @@ certificate chain made here.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.x509.oid import NameOID
 
 from deskguard.detection.passport import IdentityError, b64url, canonical, parse_identity, verify
+from stir_pki import SHAKEN_HEADER, Pki, make_pki, sign
 
 VECTORS = (
     Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "test-vectors.md"
@@ -29,12 +27,6 @@ RFC8225_PAYLOAD = {
     "dest": {"uri": ["sip:alice@example.com"]},
     "iat": 1471375418,
     "orig": {"tn": "12155551212"},
-}
-SHAKEN_HEADER = {
-    "alg": "ES256",
-    "ppt": "shaken",
-    "typ": "passport",
-    "x5u": "https://cert.example.org/passport.cer",
 }
 SHAKEN_PAYLOAD = {
     "attest": "A",
@@ -57,67 +49,32 @@ def test_rfc8225_appendix_a_canonical_serialisation() -> None:
     assert identity.params == {"info": "https://cert.example.org/passport.cer", "alg": "ES256"}
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _cert(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: str,
-    signer: ec.EllipticCurvePrivateKey,
-    *,
-    ca: bool,
-    days: int = 30,
-) -> x509.Certificate:
-    start = datetime.fromtimestamp(NOW, UTC) - timedelta(days=1)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .sign(signer, hashes.SHA256())
-    )
-
-
 @pytest.fixture(scope="module")
-def pki() -> dict:
-    root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    root = _cert("STI-PA test root", root_key, "STI-PA test root", root_key, ca=True)
-    leaf = _cert("carrier SP-1234", leaf_key, "STI-PA test root", root_key, ca=False)
-    other_key = ec.generate_private_key(ec.SECP256R1())
-    other_root = _cert("another root", other_key, "another root", other_key, ca=True)
-    return {"root": root, "leaf": leaf, "key": leaf_key, "other_root": other_root, "root_key": root_key}
+def pki() -> Pki:
+    return make_pki(NOW)
 
 
 def _sign(key: ec.EllipticCurvePrivateKey, header: dict, payload: dict, *, info: str | None = None) -> str:
-    signing_input = f"{b64url(canonical(header))}.{b64url(canonical(payload))}"
-    r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
-    signature = b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
-    return f"{signing_input}.{signature};info=<{info or header['x5u']}>;alg=ES256;ppt=shaken"
+    return sign(key, header, payload, info=info)
 
 
-def _verify(pki: dict, header_value: str, **kw: object):
-    options = {"chain": [pki["leaf"]], "anchors": [pki["root"]], "now": NOW, "caller_number": "+12155551212"}
+def _verify(pki: Pki, header_value: str, **kw: object):
+    options = {"chain": [pki.leaf], "anchors": [pki.root], "now": NOW, "caller_number": "+12155551212"}
     options.update(kw)
     return verify(parse_identity(header_value), **options)  # type: ignore[arg-type]
 
 
-def test_a_signed_shaken_passport_verifies_to_its_attestation(pki: dict) -> None:
-    verdict = _verify(pki, _sign(pki["key"], SHAKEN_HEADER, SHAKEN_PAYLOAD))
+def test_a_signed_shaken_passport_verifies_to_its_attestation(pki: Pki) -> None:
+    verdict = _verify(pki, _sign(pki.key, SHAKEN_HEADER, SHAKEN_PAYLOAD))
     assert verdict.ok and verdict.attestation == "A" and verdict.failures == () and verdict.notes == ()
 
 
-def test_rfc8588_example_as_printed_is_refused_and_the_corrected_one_accepted(pki: dict) -> None:
+def test_rfc8588_example_as_printed_is_refused_and_the_corrected_one_accepted(pki: Pki) -> None:
     printed = {**SHAKEN_PAYLOAD, "iat": "1443208345"}  # the string Errata 6656 corrects
-    verdict = _verify(pki, _sign(pki["key"], SHAKEN_HEADER, printed))
+    verdict = _verify(pki, _sign(pki.key, SHAKEN_HEADER, printed))
     assert not verdict.ok and verdict.attestation == "failed"
     assert "iat must be a NumericDate (an integer), not '1443208345'" in verdict.failures
-    assert _verify(pki, _sign(pki["key"], SHAKEN_HEADER, SHAKEN_PAYLOAD)).ok
+    assert _verify(pki, _sign(pki.key, SHAKEN_HEADER, SHAKEN_PAYLOAD)).ok
 
 
 @pytest.mark.parametrize(
@@ -134,16 +91,16 @@ def test_rfc8588_example_as_printed_is_refused_and_the_corrected_one_accepted(pk
         ("wrong key", "the signature does not verify"),
     ],
 )
-def test_each_broken_property_fails_with_its_reason(pki: dict, case: str, expected: str) -> None:
+def test_each_broken_property_fails_with_its_reason(pki: Pki, case: str, expected: str) -> None:
     header, payload, kw = dict(SHAKEN_HEADER), dict(SHAKEN_PAYLOAD), {}
-    key = pki["key"]
+    key = pki.key
     info = None
     if case == "stale":
         kw["now"] = NOW + 120
     elif case == "spoofed number":
         kw["caller_number"] = "+447700900123"
     elif case == "untrusted":
-        kw["anchors"] = [pki["other_root"]]
+        kw["anchors"] = [pki.other_root]
     elif case == "expired":
         kw["now"] = NOW + 60 * 86400
         payload["iat"] = int(NOW + 60 * 86400)
@@ -154,7 +111,7 @@ def test_each_broken_property_fails_with_its_reason(pki: dict, case: str, expect
     elif case == "no attest":
         del payload["attest"]
     elif case == "wrong key":
-        key = pki["root_key"]
+        key = pki.root_key
     value = _sign(key, header, payload, info=info)
     if case == "tampered":
         token, rest = value.split(";", 1)
@@ -167,11 +124,11 @@ def test_each_broken_property_fails_with_its_reason(pki: dict, case: str, expect
     assert any(expected in failure for failure in verdict.failures), verdict.failures
 
 
-def test_non_canonical_json_is_noted_not_refused(pki: dict) -> None:
+def test_non_canonical_json_is_noted_not_refused(pki: Pki) -> None:
     header_b64 = b64url(json.dumps(SHAKEN_HEADER, indent=1).encode())
     payload_b64 = b64url(canonical(SHAKEN_PAYLOAD))
     signing_input = f"{header_b64}.{payload_b64}"
-    r, s = decode_dss_signature(pki["key"].sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    r, s = decode_dss_signature(pki.key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
     signature = b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
     value = f"{signing_input}.{signature};info=<{SHAKEN_HEADER['x5u']}>"
     verdict = _verify(pki, value)

@@ -71,6 +71,7 @@ def passport_facts(header: str, caller_number: str) -> tuple[str, dict[str, Any]
         "passport_origid": claims.get("origid") if isinstance(claims.get("origid"), str) else "",
         "passport_iat": claims.get("iat") if isinstance(claims.get("iat"), int | float) else None,
         "passport_verified": False,
+        "sip_identity": header,  # kept whole: the ingest path verifies it when it can fetch the chain
     }
     if not attestation:
         facts["sip_identity_error"] = "the PASSporT carries no SHAKEN attest claim"
