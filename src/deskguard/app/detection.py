@@ -23,6 +23,7 @@ from deskguard.detection.content import Content
 from deskguard.detection.event import Event
 from deskguard.detection.normalize import normalize
 from deskguard.detection.parsing import Quarantined
+from deskguard.detection.phones import registered
 from deskguard.detection.pipeline import Pipeline
 from deskguard.detection.reading import Unreadable, read_batch
 from deskguard.detection.risk import merge, signal_of
@@ -166,9 +167,9 @@ def _enrich_callers(ctx: AppContext, tenant_id: str, events: list[Event]) -> Non
             if claimed not in numbers:
                 person = uow.persons.get_by_email(tenant_id=tenant_id, email=claimed)
                 numbers[claimed] = None if person is None else frozenset(ph.number for ph in person.phones)
-            registered = numbers[claimed]
-            if registered is not None:
-                event.extra["number_registered"] = event.caller_number in registered
+            known = numbers[claimed]
+            if known is not None:
+                event.extra["number_registered"] = registered(event.caller_number, known)
 
 
 def consume_outbox(ctx: AppContext, *, tenant_id: str, limit: int = 1000) -> int:
