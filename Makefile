@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py
 	$(BIN)/pip install -q eql  # Elastic's EQL engine (AGPL): compared against in bench/detect.py only
 	$(BIN)/python bench/detect.py
+	$(BIN)/python bench/text.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -143,7 +143,10 @@ def _decisions(uow_factory: UnitOfWorkFactory) -> DecisionReads:
 @cache
 def detection_content() -> Content:
     """The built-in detection content, loaded once per test session (each world gets a fresh engine)."""
-    return load_content([REPO_ROOT / "content" / "rules", REPO_ROOT / "content" / "correlations"])
+    return load_content(
+        [REPO_ROOT / "content" / "rules", REPO_ROOT / "content" / "correlations"],
+        pressure_model=REPO_ROOT / "content" / "models" / "pressure.json",
+    )
 
 
 @cache

@@ -94,7 +94,7 @@ def build(
 
 
 def _detector(settings: Settings) -> Detector:
-    content = load_content(settings.rules_dirs())
+    content = load_content(settings.rules_dirs(), pressure_model=settings.pressure_model_path)
     return Detector(
         content,
         lateness_s=settings.detection_lateness_seconds,

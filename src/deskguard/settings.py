@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     )
     detection_lateness_seconds: float = 300.0  # how late an event may arrive and still join a window
     runbooks_path: Path = Field(default=REPO_ROOT / "content" / "runbooks")
+    pressure_model_path: Path | None = Field(default=REPO_ROOT / "content" / "models" / "pressure.json")
     # PEM bundle of STIR/SHAKEN trust anchors (the STI-PA's list); unset: SIP Identity stays unverified
     stir_trust_anchors: Path | None = None
     detection_monitor_rules: str = ""  # comma-separated rule ids whose alerts are stored as monitor-only

@@ -16,7 +16,7 @@ PACKS = [ROOT / "rules", ROOT / "correlations"]
 
 @cache
 def _content() -> Content:
-    return load_content(PACKS)
+    return load_content(PACKS, pressure_model=ROOT / "models" / "pressure.json")
 
 
 def _cases() -> list[pytest.param]:

@@ -24,7 +24,7 @@ from deskguard.detection.event import Event
 from deskguard.detection.normalize import normalize
 from deskguard.detection.parsing import Quarantined
 from deskguard.detection.phones import registered
-from deskguard.detection.pipeline import Pipeline
+from deskguard.detection.pipeline import Pipeline, score_pressure
 from deskguard.detection.reading import Unreadable, read_batch
 from deskguard.detection.risk import merge, signal_of
 from deskguard.detection.runbooks import Runbook
@@ -135,6 +135,8 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
         events.extend(parsed)  # each in the caller's tenant, whatever the record claims
     if detector.stir is not None:
         detector.stir.check(events)
+    if detector.pipeline.pressure is not None:
+        score_pressure(detector.pipeline.pressure, events)
     _enrich_callers(ctx, tenant_id, events)
     result.events = len(events)
     with detector.lock:

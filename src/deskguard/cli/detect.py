@@ -30,8 +30,11 @@ from deskguard.detection.reading import Unreadable, read_batch
 from deskguard.settings import REPO_ROOT
 
 BUILT_IN = (REPO_ROOT / "content" / "rules", REPO_ROOT / "content" / "correlations")
+PRESSURE_MODEL = REPO_ROOT / "content" / "models" / "pressure.json"
+PRESSURE_CORPUS = REPO_ROOT / "content" / "corpus" / "pressure.yml"
 rules_app = typer.Typer(help="List, lint and test detection content.", no_args_is_help=True)
 sim_app = typer.Typer(help="Synthetic data for trying the detection engine.", no_args_is_help=True)
+text_app = typer.Typer(help="The social-engineering pressure model for ticket text.", no_args_is_help=True)
 err = Console(stderr=True, highlight=False)
 
 
@@ -41,7 +44,7 @@ def _out() -> Console:
 
 def _content(rules: list[Path] | None) -> Content:
     try:
-        return load_content(rules or list(BUILT_IN))
+        return load_content(rules or list(BUILT_IN), pressure_model=PRESSURE_MODEL)
     except ContentError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -260,3 +263,32 @@ def sim_day(
 
     for path in write_day(folder, seed=seed, attack=not benign):
         _out().print(str(path))
+
+
+@text_app.command("train")
+def text_train(
+    corpus: Annotated[Path, typer.Option(help="the labelled corpus")] = PRESSURE_CORPUS,
+    out: Annotated[Path, typer.Option(help="where to write the model")] = PRESSURE_MODEL,
+) -> None:
+    """Train on the corpus's training split, write the model, print the held-out figures."""
+    from deskguard.detection.pressure import f1, load_corpus, split, train  # noqa: PLC0415
+
+    train_set, test_set = split(load_corpus(corpus))
+    model = train(train_set)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(model.to_json(), encoding="utf-8")
+    figures = f1(model, test_set)
+    _out().print(
+        f"{len(train_set)} training texts, {len(test_set)} held-out texts (templates never trained on): "
+        f"precision {figures['precision']}, recall {figures['recall']}, F1 {figures['f1']} -> {out}"
+    )
+
+
+@text_app.command("score")
+def text_score(
+    text: Annotated[str, typer.Argument(help="a ticket text or call note", show_default=False)],
+) -> None:
+    """How much social-engineering pressure a text carries, and which phrases weighed."""
+    from deskguard.detection.pressure import PressureModel  # noqa: PLC0415
+
+    _out().print(escape(PressureModel.load(PRESSURE_MODEL).score(text).explanation()))

@@ -28,13 +28,14 @@ console = Console(stderr=True)
 
 def _mount_groups() -> None:
     from deskguard.cli.audit import audit_app
-    from deskguard.cli.detect import replay, rules_app, sim_app
+    from deskguard.cli.detect import replay, rules_app, sim_app, text_app
     from deskguard.cli.policy import policy_app
 
     app.add_typer(policy_app, name="policy", help="Lint, test and explain assurance policies.")
     app.add_typer(audit_app, name="audit")
     app.add_typer(rules_app, name="rules", help="List, lint and test detection content.")
     app.add_typer(sim_app, name="sim", help="Synthetic data for trying the detection engine.")
+    app.add_typer(text_app, name="text", help="The social-engineering pressure model for ticket text.")
     app.command("replay")(replay)
 
 

@@ -22,6 +22,7 @@ import yaml
 from deskguard.detection import analytics as analytic_kinds
 from deskguard.detection.alerts import SEVERITIES, RuleMeta
 from deskguard.detection.analytics import Analytic, AnalyticError
+from deskguard.detection.pressure import PressureModel
 from deskguard.detection.sigma.compile import CompiledRule, Unsupported, load_rules
 from deskguard.detection.sigma.correlate import CompiledCorrelation
 
@@ -54,6 +55,7 @@ class Content:
     analytics: list[Analytic] = field(default_factory=list)
     unsupported: list[Unsupported] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)  # rule id -> the file it came from
+    pressure: PressureModel | None = None  # scores ticket text (extra.pressure) before the rules run
     _meta: dict[str, RuleMeta] = field(default_factory=dict)
 
     def meta(self, rule_id: str) -> RuleMeta:
@@ -66,8 +68,8 @@ class Content:
         return [rule_id for rule_id, file in self.files.items() if file == path]
 
 
-def load_content(paths: Iterable[Path]) -> Content:
-    content = Content()
+def load_content(paths: Iterable[Path], *, pressure_model: Path | None = None) -> Content:
+    content = Content(pressure=PressureModel.load(pressure_model) if pressure_model is not None else None)
     sigma_files: list[Path] = []
     for path in rule_files(paths):
         documents = _documents(path)

@@ -20,6 +20,7 @@ from deskguard.detection.engine import Engine
 from deskguard.detection.event import Event
 from deskguard.detection.normalize import normalize
 from deskguard.detection.parsing import Quarantined
+from deskguard.detection.pressure import PressureModel
 from deskguard.detection.sigma.correlate import Correlator, MemoryCorrelationStore
 
 SAMPLES = 100  # quarantined records kept for display, per pipeline
@@ -84,6 +85,7 @@ class Pipeline:
             store = MemoryCorrelationStore(max_groups=max_groups)
             correlator = Correlator(content.correlations, store, lateness_s=lateness_s)
         self.engine = Engine(content, correlator=correlator, monitor=monitor)
+        self.pressure = content.pressure
         self.quarantine = Quarantine()
         # Every alert of the run, for replay summaries; a live pipeline (keep_alerts=False) stores
         # its alerts as they come and keeps none here, so its memory does not grow with them.
@@ -97,10 +99,13 @@ class Pipeline:
         """The normalised events of one record, or none when it is quarantined."""
         self.records += 1
         try:
-            return normalize(raw, source=source, tenant=tenant)
+            events = normalize(raw, source=source, tenant=tenant)
         except Quarantined as exc:
             self.quarantine.add(QuarantinedRecord(exc.reason, exc.detail, raw, where))
             return []
+        if self.pressure is not None:
+            score_pressure(self.pressure, events)
+        return events
 
     def feed(self, raw: Any, *, source: str | None = None, tenant: str = "", where: str = "") -> list[Alert]:
         out: list[Alert] = []
@@ -134,6 +139,16 @@ class Pipeline:
             "alerts": len(self.alerts),
             "by_rule": dict(sorted(by_rule.items())),
         }
+
+
+def score_pressure(model: PressureModel, events: Iterable[Event]) -> None:
+    """Ticket text scored for social-engineering pressure: ``extra.pressure`` (0-1) and its cues."""
+    for event in events:
+        text = event.extra.get("text")
+        if isinstance(text, str) and text:
+            score = model.score(text)
+            event.extra["pressure"] = round(score.probability, 3)
+            event.extra["pressure_explanation"] = score.explanation()
 
 
 def run_case(content: Content, case: Case, *, rule_ids: Iterable[str]) -> tuple[list[Alert], Quarantine]:

@@ -191,6 +191,9 @@ def ticket_event(
 ) -> Event:
     details = dict(extra or {})
     details["about_access"] = about_access(category, *text)
+    words = " ".join(part for part in text if isinstance(part, str) and part.strip())
+    if words:
+        details["text"] = words[:4000]  # subject and description, for the pressure model
     claimed = lower(claimed_identity).strip()
     return Event(
         id=id,
