@@ -64,6 +64,7 @@ ACTIVITIES: frozenset[str] = frozenset(
         "ticket_opened",
         "ticket_updated",
         "call_received",
+        "voice_scored",  # a synthetic-voice detector's verdict on a call
         "request_opened",
         "request_decided",
         "request_executing",  # deskguard is about to call the connector (the IdP may log first)

@@ -21,6 +21,7 @@ from deskguard.detection.normalize import (
     servicenow,
     telephony,
     twilio,
+    voice,
     zendesk,
 )
 from deskguard.detection.parsing import Quarantined
@@ -28,7 +29,19 @@ from deskguard.detection.parsing import Quarantined
 # Most specific shapes first: the generic telephony format is the most forgiving.
 PARSERS: dict[str, ModuleType] = {
     module.SOURCE: module
-    for module in (deskguard, okta, entra, gworkspace, glpi, servicenow, jsm, zendesk, twilio, telephony)
+    for module in (
+        deskguard,
+        okta,
+        entra,
+        gworkspace,
+        glpi,
+        servicenow,
+        jsm,
+        zendesk,
+        twilio,
+        voice,
+        telephony,
+    )
 }
 SOURCES: tuple[str, ...] = tuple(PARSERS)
 

@@ -6,8 +6,9 @@
 fields may be absent or null. Unknown fields are ignored (they stay in ``raw``).
 
 When ``attestation`` is absent and ``sip_identity`` holds the SIP Identity header, the PASSporT's
-``attest`` and ``orig.tn`` claims are read from its payload. **No signature is verified.** A header
-that cannot be read gives attestation ``""`` and ``extra["sip_identity_error"]``.
+``attest`` and ``orig.tn`` claims are read from its payload; the signature is verified at ingest
+when STIR/SHAKEN trust anchors are configured (``app.stir``). A header that cannot be read gives
+attestation ``""`` and ``extra["sip_identity_error"]``.
 
 This is the last parser tried, so its ``detect`` is the most forgiving: ``type == "call"``, or a
 ``call_id`` with a ``caller_number`` or ``started_at``.
