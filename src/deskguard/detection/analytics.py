@@ -588,6 +588,98 @@ class OutOfHours(Analytic):
         return [Finding(event.entities(), (event.id,), event.time, event.time, text)]
 
 
+def poisson_tail(observed: int, mean: float) -> float:
+    """P(X >= observed) for X ~ Poisson(mean)."""
+    if observed <= 0:
+        return 1.0
+    term = math.exp(-mean)
+    below = term
+    for k in range(1, observed):
+        term *= mean / k
+        below += term
+    return max(0.0, 1.0 - below)
+
+
+WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+class RateBaseline(Analytic):
+    """Far above one's own usual rate: sensitive actions in the last ``window`` against a baseline
+    learned per hour of the week, reported as a Poisson tail probability.
+
+    The baseline starts from ``prior_per_hour`` worth ``prior_hours`` of history (cold start) and
+    learns from every hour the key is seen active (hours without activity are not counted, so the
+    baseline is the rate of an active hour: it errs towards fewer alerts). ``group`` is
+    ``actor_user`` (per operator) or ``tenant`` (the whole tenant).
+    """
+
+    kind = "rate_baseline"
+
+    def __init__(self, meta: RuleMeta, params: dict[str, Any]) -> None:
+        super().__init__(meta, params)
+        self.check_unknown(
+            ("activities", "group", "window", "prior_per_hour", "prior_hours", "p_below", "min_count")
+        )
+        self.activities = self.names("activities", ("request_executed",))
+        self.group = self.param("group", "actor_user")
+        if self.group not in ("actor_user", "tenant"):
+            raise AnalyticError(f"params.group: expected actor_user or tenant, got {self.group!r}")
+        self.window = self.duration("window", "1h")
+        self.prior = self.number("prior_per_hour", 1.0)
+        self.prior_hours = self.number("prior_hours", 24)
+        self.p_below = self.number("p_below", 1e-4)
+        self.min_count = int(self.number("min_count", 5))
+        # key -> [recent (time, id), {hour of week: [count, active hours]}, hour, its count, quiet until]
+        self._state: Bounded = Bounded()
+
+    def observe(self, event: Event) -> list[Finding]:
+        who = event.actor_user if self.group == "actor_user" else event.tenant
+        if not who or event.outcome == "failure":
+            return []
+        key = (event.tenant, who)
+        state = self._state.get(key)
+        if state is None:
+            state = [deque(maxlen=10_000), {}, None, 0, 0.0]
+            self._state.put(key, state)
+        recent, history, hour, count, quiet_until = state
+        current = int(event.time // 3600)
+        if current != hour:  # the previous active hour closes: it joins the baseline
+            if hour is not None:
+                slot = history.setdefault(_hour_of_week(hour * 3600.0), [0, 0])
+                slot[0] += count
+                slot[1] += 1
+            state[2], state[3] = current, 0
+        state[3] += 1
+        while recent and event.time - recent[0][0] > self.window:
+            recent.popleft()
+        recent.append((event.time, event.id))
+        observed = len(recent)
+        if observed < self.min_count or event.time < quiet_until:
+            return []
+        how = _hour_of_week(event.time)
+        total, hours = history.get(how, (0, 0))
+        per_hour = (self.prior * self.prior_hours + total) / (self.prior_hours + hours)
+        expected = per_hour * self.window / 3600
+        p = poisson_tail(observed, expected)
+        if p >= self.p_below:
+            return []
+        ids = tuple(item[1] for item in recent)
+        first = recent[0][0]
+        state[4] = event.time + self.window  # one alert per burst: quiet for a window after it
+        subject = "this operator" if self.group == "actor_user" else "this tenant"
+        text = (
+            f"{observed} sensitive actions by {who} in {self.window / 60:.0f} min; {subject}'s baseline for "
+            f"{WEEKDAYS[how // 24]} {how % 24:02d}h is {per_hour:.1f}/h (p = {p:.1e})"
+        )
+        entities = {"actor": who} if self.group == "actor_user" else {"tenant": who}
+        return [Finding(entities, ids, first, event.time, text)]
+
+
+def _hour_of_week(epoch: float) -> int:
+    """0 = Monday 00h UTC ... 167 = Sunday 23h (1970-01-01 was a Thursday)."""
+    return int((epoch // 3600 + 3 * 24) % 168)
+
+
 KINDS: dict[str, Callable[[RuleMeta, dict[str, Any]], Analytic]] = {
     cls.kind: cls
     for cls in (
@@ -600,6 +692,7 @@ KINDS: dict[str, Callable[[RuleMeta, dict[str, Any]], Analytic]] = {
         ProofDowngrade,
         PushFatigue,
         OutOfHours,
+        RateBaseline,
     )
 }
 

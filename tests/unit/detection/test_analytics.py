@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -314,3 +315,43 @@ def test_bounded_state_forgets_the_least_recently_written() -> None:
     assert (
         len(state) == 1000 and 199_000 in state and 199_001 not in state and list(state)[-2:] == [199_000, -1]
     )
+
+
+def test_rate_baseline_fires_far_above_the_learned_rate_and_explains_it() -> None:
+    from deskguard.detection.analytics import poisson_tail
+
+    assert poisson_tail(0, 1.0) == 1.0 and abs(poisson_tail(1, 1.0) - (1 - math.exp(-1))) < 1e-12
+    a = analytic("rate_baseline", window="1h", prior_per_hour=1.0, prior_hours=24, min_count=5)
+    burst = [
+        ev(
+            "request_executed",
+            60 * i,
+            source="deskguard",
+            actor_user="op_kdupont",
+            target_user=f"p{i}@x.example",
+        )
+        for i in range(14)
+    ]
+    found = run(a, *burst)
+    assert len(found) == 1  # one alert for the burst
+    assert (
+        "sensitive actions by op_kdupont in 60 min" in found[0].explanation and "p = " in found[0].explanation
+    )
+    assert found[0].entities == {"actor": "op_kdupont"}
+
+
+def test_rate_baseline_learns_a_busy_operator_and_stays_quiet() -> None:
+    week = 7 * 86400
+
+    def hour_of(w: int) -> list[Event]:
+        return [
+            ev("request_executed", w * week + 400 * i, source="deskguard", actor_user="op_busy")
+            for i in range(8)
+        ]
+
+    fresh = analytic("rate_baseline", window="1h", prior_per_hour=1.0, prior_hours=24, min_count=5)
+    assert run(fresh, *hour_of(0)) != []  # eight in an hour on a first day: far above the 1/h prior
+    learned = analytic("rate_baseline", window="1h", prior_per_hour=1.0, prior_hours=24, min_count=5)
+    for w in range(12):
+        run(learned, *hour_of(w))
+    assert run(learned, *hour_of(12)) == []  # eight an hour every Sunday 09h for twelve weeks: usual
