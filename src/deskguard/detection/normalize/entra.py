@@ -24,101 +24,27 @@ from typing import Any
 
 from deskguard.detection.event import Event
 from deskguard.detection.normalize._common import as_text, coordinate, event_time
+from deskguard.detection.normalize._entra_tables import (
+    ANONYMOUS_RISKS,
+    AUDIT_ACTIVITIES,
+    AUDIT_CATEGORY,
+    AUTH,
+    CATEGORY_CLASSES,
+    MFA_FAILED,
+    MFA_INTERRUPTS,
+    MFA_REQUIREMENT,
+    OTHER_CATEGORIES,
+    OUTCOMES,
+    RECOVERY_PROPERTIES,
+    ROLE_PREFIXES,
+    SERVICE_SIGNINS,
+    SESSION_PROPERTY,
+    SIGNIN_CATEGORIES,
+    UA,
+)
 from deskguard.detection.parsing import Quarantined, Record, canon
 
 SOURCE = "entra"
-
-_AC, _AUTH, _UA, _EM = "account_change", "authentication", "user_access", "entity_management"
-
-# activityDisplayName (lower-cased) -> (class_name, activity). "update user" and a few others are refined
-# from their modified properties in ``_audit_activity``.
-AUDIT_ACTIVITIES: dict[str, tuple[str, str]] = {
-    "reset user password": (_AC, "password_reset"),
-    "reset password (by admin)": (_AC, "password_reset"),
-    "change user password": (_AC, "password_change"),
-    "reset password (self-service)": (_AC, "password_change"),
-    "change password (self-service)": (_AC, "password_change"),
-    "unlock user account (self-service)": (_AC, "account_unlock"),
-    "enable account": (_AC, "account_enable"),
-    "user registered security info": (_AC, "mfa_factor_enrolled"),
-    "admin registered security info": (_AC, "mfa_factor_enrolled"),
-    "user registered all required security info": (_AC, "mfa_factor_enrolled"),
-    "admin updated security info": (_AC, "recovery_change"),
-    "user deleted security info": (_AC, "mfa_factor_removed"),
-    "admin deleted security info": (_AC, "mfa_factor_removed"),
-    "create temporary access pass method for user": (_AC, "temporary_access_pass"),
-    "disable strong authentication": (_AC, "mfa_disabled"),
-    "register device": (_AC, "device_enrolled"),
-    "add device": (_AC, "device_enrolled"),
-    "add registered owner to device": (_AC, "device_enrolled"),
-    "add registered users to device": (_AC, "device_enrolled"),
-    "add member to role": (_UA, "role_granted"),
-    "add eligible member to role": (_UA, "role_granted"),
-    "add scoped member to role": (_UA, "role_granted"),
-    "add unverified domain": (_EM, "idp_created"),
-    "add identity provider": (_EM, "idp_created"),
-    "update identity provider": (_EM, "idp_changed"),
-    "set federation settings on domain": (_EM, "idp_changed"),
-    "set domain authentication": (_EM, "idp_changed"),
-    "revoke user sessions": (_AUTH, "session_revoked"),
-    "invalidate all refresh tokens for a user": (_AUTH, "session_revoked"),
-    "update user": (_AC, "other"),
-}
-# PIM and scoped variants: "Add member to role in PIM completed (permanent)", "Add eligible member
-# (permanent)", "Add member to role completed (PIM activation)"...
-_ROLE_PREFIXES = ("add member to role", "add eligible member", "add scoped member to role")
-_CATEGORY_CLASSES = {
-    "usermanagement": _AC,
-    "rolemanagement": _UA,
-    "groupmanagement": "group_management",
-    "device": _EM,
-    "devicemanagement": _EM,
-    "directorymanagement": _EM,
-    "policy": _EM,
-    "applicationmanagement": _EM,
-    "authentication": _AUTH,
-}
-# "Update user" modified properties that say what changed.
-_RECOVERY_PROPERTIES = frozenset(
-    {
-        "strongauthenticationuserdetails",
-        "strongauthenticationmethod",
-        "strongauthenticationphoneappdetail",
-        "strongauthenticationalternativephonenumber",
-        "strongauthenticationphonenumber",
-        "strongauthenticationemailaddress",
-        "searchableaddresses",
-    }
-)
-_MFA_REQUIREMENT = "strongauthenticationrequirement"
-_SESSION_PROPERTY = "stsrefreshtokensvalidfrom"
-
-_AUDIT_CATEGORY = "auditlogs"
-_SIGNIN_CATEGORIES = frozenset(
-    {
-        "signinlogs",
-        "noninteractiveusersigninlogs",
-        "serviceprincipalsigninlogs",
-        "managedidentitysigninlogs",
-        "adfssigninlogs",
-    }
-)
-_SERVICE_SIGNINS = frozenset({"serviceprincipalsigninlogs", "managedidentitysigninlogs"})
-# Entra ID categories a diagnostic setting can stream besides audits and sign-ins, and the Sigma
-# service their events belong to.
-_OTHER_CATEGORIES = {
-    "userriskevents": "riskdetection",
-    "riskyusers": "riskyusers",
-    "riskyserviceprincipals": "riskyserviceprincipals",
-    "serviceprincipalriskevents": "riskdetection",
-    "provisioninglogs": "provisioninglogs",
-    "microsoftgraphactivitylogs": "microsoftgraphactivitylogs",
-}
-# Sign-in error codes that are a step of a sign-in (MFA asked for), not a failed one.
-_MFA_INTERRUPTS = frozenset({50074, 50076})
-_MFA_FAILED = 500121
-_OUTCOMES = {"success": "success", "failure": "failure", "0": "success"}
-_ANONYMOUS_RISKS = frozenset({"anonymizedipaddress", "anonymousipaddress"})
 
 
 def detect(raw: dict[str, Any]) -> bool:
@@ -171,7 +97,7 @@ def _is_monitor(raw: dict[str, Any]) -> bool:
     if type(category) is not str:
         return False
     lowered = category.lower()
-    if lowered != _AUDIT_CATEGORY and lowered not in _SIGNIN_CATEGORIES and lowered not in _OTHER_CATEGORIES:
+    if lowered != AUDIT_CATEGORY and lowered not in SIGNIN_CATEGORIES and lowered not in OTHER_CATEGORIES:
         return False
     return (
         _key(raw, "properties") is not None
@@ -279,11 +205,11 @@ def _monitor(record: dict[str, Any]) -> Event:
     lowered = category.lower()
     if not category:
         raise Quarantined("missing_field", "category")
-    if lowered != _AUDIT_CATEGORY and lowered not in _SIGNIN_CATEGORIES and lowered not in _OTHER_CATEGORIES:
+    if lowered != AUDIT_CATEGORY and lowered not in SIGNIN_CATEGORIES and lowered not in OTHER_CATEGORIES:
         raise Quarantined("unsupported_event", f"category {category!r:.60} is not an Entra ID log")
     properties = top.get("properties")
     if type(properties) is dict:
-        exact = ("activityDisplayName" if lowered == _AUDIT_CATEGORY else "createdDateTime") in properties
+        exact = ("activityDisplayName" if lowered == AUDIT_CATEGORY else "createdDateTime") in properties
         fields = _Fields(properties, exact=exact)
     elif properties is None:
         fields = _Fields(record, exact=False, prefix="properties.")
@@ -298,9 +224,9 @@ def _monitor(record: dict[str, Any]) -> Event:
         fields = _Fields(properties, exact=False)
     else:
         raise Quarantined("wrong_shape", "properties is not an object")
-    if lowered == _AUDIT_CATEGORY:
+    if lowered == AUDIT_CATEGORY:
         event = _audit(fields, record, top)
-    elif lowered in _SIGNIN_CATEGORIES:
+    elif lowered in SIGNIN_CATEGORIES:
         event = _signin(fields, record, top, lowered)
     else:
         event = _other_record(fields, record, top, lowered)
@@ -398,7 +324,7 @@ def _audit(fields: _Fields, raw: dict[str, Any], top: Record | None) -> Event:
         activity=activity,
         type=name,
         raw=raw,
-        outcome=_OUTCOMES.get(result.lower(), "unknown"),
+        outcome=OUTCOMES.get(result.lower(), "unknown"),
         reason=reason,
         actor_user=actor_user,
         actor_id=actor_id,
@@ -421,10 +347,10 @@ def _audit_activity(
 ) -> tuple[str, str]:
     lowered = name.lower()
     found = AUDIT_ACTIVITIES.get(lowered)
-    if found is None and lowered.startswith(_ROLE_PREFIXES):
-        found = (_UA, "role_granted")
+    if found is None and lowered.startswith(ROLE_PREFIXES):
+        found = (UA, "role_granted")
     if found is None:
-        return _CATEGORY_CLASSES.get(canon(category), "api_activity"), "other"
+        return CATEGORY_CLASSES.get(canon(category), "api_activity"), "other"
     class_name, activity = found
     if activity in ("mfa_factor_enrolled", "recovery_change"):
         mentions = (reason + " " + " ".join(details.values())).lower()
@@ -436,12 +362,12 @@ def _audit_activity(
     elif lowered == "update user":
         names = {display.lower() for display, _old, _new in modified}
         for display, old, new in modified:
-            if display.lower() == _MFA_REQUIREMENT and _mfa_requirement_removed(old, new):
+            if display.lower() == MFA_REQUIREMENT and _mfa_requirement_removed(old, new):
                 return class_name, "mfa_disabled"
-        if names & _RECOVERY_PROPERTIES:
+        if names & RECOVERY_PROPERTIES:
             return class_name, "recovery_change"
-        if _SESSION_PROPERTY in names:
-            return _AUTH, "session_revoked"
+        if SESSION_PROPERTY in names:
+            return AUTH, "session_revoked"
     return class_name, activity
 
 
@@ -468,16 +394,16 @@ def _signin(fields: _Fields, raw: dict[str, Any], top: Record | None, category: 
         outcome, activity = "unknown", "sign_in"
     elif code == 0:
         outcome, activity = "success", "sign_in"
-    elif code in _MFA_INTERRUPTS:
+    elif code in MFA_INTERRUPTS:
         outcome, activity = "unknown", "mfa_challenge"
-    elif code == _MFA_FAILED and "denied" in (details + " " + reason).lower():
+    elif code == MFA_FAILED and "denied" in (details + " " + reason).lower():
         outcome, activity = "failure", "mfa_push_denied"
     else:
         outcome, activity = "failure", "sign_in_failed"
     if outcome == "success":
         reason = ""  # Graph writes "Other." as the failure reason of a successful sign-in
 
-    if category in _SERVICE_SIGNINS:
+    if category in SERVICE_SIGNINS:
         actor_user = fields.text("servicePrincipalName") or fields.text("appDisplayName")
         actor_id = fields.text("servicePrincipalId") or fields.text("appId")
         actor_type = "service"
@@ -491,7 +417,7 @@ def _signin(fields: _Fields, raw: dict[str, Any], top: Record | None, category: 
     if risks is None:
         risks = fields("riskEventTypes")
     is_proxy = None
-    if type(risks) is list and any(type(risk) is str and risk.lower() in _ANONYMOUS_RISKS for risk in risks):
+    if type(risks) is list and any(type(risk) is str and risk.lower() in ANONYMOUS_RISKS for risk in risks):
         is_proxy = True
 
     extra: dict[str, Any] = {}
@@ -518,7 +444,7 @@ def _signin(fields: _Fields, raw: dict[str, Any], top: Record | None, category: 
         source=SOURCE,
         product="azure",
         service="signinlogs",
-        class_name=_AUTH,
+        class_name=AUTH,
         activity=activity,
         type=(top.text("operationName") if top else "") or "Sign-in activity",
         raw=raw,
@@ -565,12 +491,12 @@ def _other_record(fields: _Fields, raw: dict[str, Any], top: Record, category: s
         time=event_time(when, "time"),
         source=SOURCE,
         product="azure",
-        service=_OTHER_CATEGORIES[category],
+        service=OTHER_CATEGORIES[category],
         class_name="detection_finding" if "risk" in category else "api_activity",
         activity="other",
         type=top.text("operationName") or top.text("category"),
         raw=raw,
-        outcome=_OUTCOMES.get(top.text("resultType").lower(), "unknown"),
+        outcome=OUTCOMES.get(top.text("resultType").lower(), "unknown"),
         target_user=user,
         target_id=fields.text("userId"),
         src_ip=fields.text("ipAddress") or top.text("callerIpAddress"),
