@@ -21,12 +21,11 @@ from deskguard.app.stir import StirVerifier
 from deskguard.detection.alerts import Alert
 from deskguard.detection.content import Content
 from deskguard.detection.event import Event
-from deskguard.detection.normalize import normalize
 from deskguard.detection.parsing import Quarantined
 from deskguard.detection.phones import registered
-from deskguard.detection.pipeline import Pipeline, score_pressure
+from deskguard.detection.pipeline import Pipeline
 from deskguard.detection.reading import Unreadable, read_batch
-from deskguard.detection.risk import merge, signal_of
+from deskguard.detection.risk import RiskSignal, merge, signal_of
 from deskguard.detection.runbooks import Runbook
 from deskguard.domain.errors import NotFound, ValidationFailed
 from deskguard.domain.events import Actor, ActorKind
@@ -127,7 +126,7 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
             refuse(index, "invalid_json", record.detail, record.text)
             continue
         try:
-            parsed = normalize(record, source=source, tenant=tenant_id)
+            parsed = detector.pipeline.normalize(record, source=source, tenant=tenant_id)
         except Quarantined as exc:
             refuse(index, exc.reason, exc.detail, json.dumps(record, ensure_ascii=False, default=str))
             continue
@@ -135,8 +134,6 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
         events.extend(parsed)  # each in the caller's tenant, whatever the record claims
     if detector.stir is not None:
         detector.stir.check(events)
-    if detector.pipeline.pressure is not None:
-        score_pressure(detector.pipeline.pressure, events)
     _enrich_callers(ctx, tenant_id, events)
     result.events = len(events)
     with detector.lock:
@@ -210,7 +207,11 @@ def consume_outbox(ctx: AppContext, *, tenant_id: str, limit: int = 1000) -> int
 
 
 def _save(uow: UnitOfWork, alerts: Iterable[Alert], *, now: datetime) -> None:
-    """Store the alerts, and add each one to the risk of the person it names (detection.risk)."""
+    """Store the alerts, and add each one to the risk of the person it names (detection.risk).
+
+    A batch often holds several alerts about one person: their signals are merged in memory and
+    the person's risk is read and written once."""
+    risks: dict[tuple[str, str], tuple[RiskSignal, ...]] = {}
     for alert in alerts:
         uow.alerts.save(alert)
         signal = signal_of(alert)
@@ -220,10 +221,12 @@ def _save(uow: UnitOfWork, alerts: Iterable[Alert], *, now: datetime) -> None:
         person = uow.persons.get_by_email(tenant_id=alert.tenant, email=login)
         if person is None:
             continue
-        signals = uow.risk.get(tenant_id=alert.tenant, person_id=person.id)
-        uow.risk.put(
-            tenant_id=alert.tenant, person_id=person.id, signals=merge(signals, signal), updated_at=now
-        )
+        key = (alert.tenant, person.id)
+        if key not in risks:
+            risks[key] = uow.risk.get(tenant_id=alert.tenant, person_id=person.id)
+        risks[key] = merge(risks[key], signal)
+    for (tenant_id, person_id), signals in risks.items():
+        uow.risk.put(tenant_id=tenant_id, person_id=person_id, signals=signals, updated_at=now)
 
 
 def list_alerts(ctx: AppContext, *, actor: Actor, query: AlertQuery) -> list[Alert]:

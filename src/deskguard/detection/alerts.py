@@ -7,7 +7,7 @@ same events gives the same alerts (no randomness in the engine).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +47,6 @@ class Alert:
     response: str = ""
     mode: str = "alert"
     count: int = 1  # occurrences folded into this alert by suppression
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

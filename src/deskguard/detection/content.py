@@ -24,6 +24,7 @@ from deskguard.detection.alerts import SEVERITIES, RuleMeta
 from deskguard.detection.analytics import Analytic, AnalyticError
 from deskguard.detection.pressure import PressureModel
 from deskguard.detection.sigma.compile import CompiledRule, Unsupported, load_rules
+from deskguard.detection.sigma.compile import rule_files as sigma_rule_files
 from deskguard.detection.sigma.correlate import CompiledCorrelation
 
 NAME = re.compile(r"^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*){2,}$")
@@ -37,15 +38,13 @@ class ContentError(ValueError):
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
     """Every rule file under ``paths`` (files or folders), tests files excluded, in a stable order."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*.y*ml")) if not p.name.endswith(SUFFIX))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise ContentError(f"{path}: no such file or folder")
-    return [p for p in found if p.suffix in (".yml", ".yaml")]
+    paths = list(paths)
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise ContentError(f"{', '.join(missing)}: no such file or folder")
+    return [
+        p for p in sigma_rule_files(paths) if p.suffix in (".yml", ".yaml") and not p.name.endswith(SUFFIX)
+    ]
 
 
 @dataclass(slots=True)

@@ -100,9 +100,9 @@ class Engine:
                 if rule.name:
                     matched.append(rule.name)
             if self._alerting.get(rule.id, True):
-                self._raise(
-                    out, self._ruleset.meta(rule.id), event.tenant, self._rule_finding(rule.id, event)
-                )
+                meta = self._ruleset.meta(rule.id)
+                finding = Finding(event.entities(), (event.id,), event.time, event.time, explain(meta, event))
+                self._raise(out, meta, event.tenant, finding)
         if matched and self._correlator is not None:
             for hit in self._correlator.observe(matched, event):
                 self._raise(out, self._ruleset.meta(hit.correlation.id), hit.tenant, _hit_finding(hit))
@@ -133,10 +133,6 @@ class Engine:
         return found
 
     # -- alerts ----------------------------------------------------------------------------------
-
-    def _rule_finding(self, rule_id: str, event: Event) -> Finding:
-        meta = self._ruleset.meta(rule_id)
-        return Finding(event.entities(), (event.id,), event.time, event.time, explain(meta, event))
 
     def _raise(self, out: list[Alert], meta: RuleMeta, tenant: str, finding: Finding) -> None:
         stats = self.stats

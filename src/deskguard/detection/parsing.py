@@ -79,11 +79,6 @@ class Record:
         return None
 
 
-def lookup(raw: dict[str, Any], path: str) -> Any:
-    """One forgiving lookup without keeping a ``Record`` (used by Sigma rules on raw events)."""
-    return Record(raw).get(path)
-
-
 _EPOCH_MS_ABOVE = 100_000_000_000  # 1973 in ms, year 5138 in seconds: larger numbers are ms
 
 

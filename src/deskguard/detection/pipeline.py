@@ -99,10 +99,14 @@ class Pipeline:
         """The normalised events of one record, or none when it is quarantined."""
         self.records += 1
         try:
-            events = normalize(raw, source=source, tenant=tenant)
+            return self.normalize(raw, source=source, tenant=tenant)
         except Quarantined as exc:
             self.quarantine.add(QuarantinedRecord(exc.reason, exc.detail, raw, where))
             return []
+
+    def normalize(self, raw: Any, *, source: str | None = None, tenant: str = "") -> list[Event]:
+        """The record's events, enriched as the rules expect them; raises ``Quarantined``."""
+        events = normalize(raw, source=source, tenant=tenant)
         if self.pressure is not None:
             score_pressure(self.pressure, events)
         return events

@@ -501,8 +501,6 @@ class RiskRepository(Protocol):
 
     def watch(self, *, tenant_id: str, person_id: str, until: datetime, updated_at: datetime) -> None: ...
 
-    def watched_until(self, *, tenant_id: str, person_id: str) -> datetime | None: ...
-
 
 class ResponseRunRepository(Protocol):
     def claim(

@@ -9,6 +9,7 @@ import orjson
 from deskguard.app import detection
 from deskguard.app.detection import Detector
 from deskguard.detection.runbooks import load_runbooks
+from deskguard.domain.actions import ActionKind
 from world import World, build_world, detection_content, runbooks
 
 PLAIN = "plain@t_a.example"
@@ -71,8 +72,16 @@ def test_a_dry_run_records_what_it_would_do_and_acts_on_nothing(uow_factory, tmp
     assert [(s.kind, s.outcome) for s in steps] == [("revoke_sessions", "dry_run"), ("watchlist", "dry_run")]
     assert "would sign the person out everywhere (plain@t_a.example)" in steps[0].detail
     assert world.idp.calls == []
+    snapshot = world.ctx.decisions.snapshot(
+        tenant_id="t_a",
+        person_id="plain",
+        operator_id=None,
+        kind=ActionKind.RESET_PASSWORD,
+        now=world.clock.now(),
+        failed_since=world.clock.now(),
+    )
+    assert snapshot is not None and snapshot.watch_until is None  # what every decision would read
     with world.ctx.reads() as uow:
-        assert uow.risk.watched_until(tenant_id="t_a", person_id="plain") is None
         recorded = [e for e in uow.outbox.list(tenant_id="t_a") if e.type.value == "response.step"]
     assert [e.data["outcome"] for e in recorded] == ["dry_run", "dry_run"]
 
@@ -95,3 +104,18 @@ def replace_user(record: dict, login: str) -> dict:
     if out["actor"]["alternateId"] == PLAIN:
         out["actor"] = {**out["actor"], "alternateId": login}
     return out
+
+
+def test_the_watch_list_is_what_the_next_decision_reads(uow_factory) -> None:
+    world = build_world(uow_factory)
+    _ingest(world)
+    snapshot = world.ctx.decisions.snapshot(
+        tenant_id="t_a",
+        person_id="plain",
+        operator_id=None,
+        kind=ActionKind.RESET_PASSWORD,
+        now=world.clock.now(),
+        failed_since=world.clock.now(),
+    )
+    assert snapshot is not None and snapshot.watch_until is not None
+    assert snapshot.watch_until > world.clock.now()

@@ -144,10 +144,6 @@ class SqlRiskRepository(SqlRepository):
             return
         self._upsert(tenant_id, person_id, updated_at, watch_until=until)
 
-    def watched_until(self, *, tenant_id: str, person_id: str) -> datetime | None:
-        row = self._row(tenant_id, person_id)
-        return None if row is None else row.watch_until
-
     def _row(self, tenant_id: str, person_id: str) -> PersonRiskRow | None:
         return self._first(
             select(PersonRiskRow).where(
