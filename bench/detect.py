@@ -1,8 +1,13 @@
 """Detection engine throughput, on one core, against its floor and Elastic's EQL engine.
 
 Prints one JSON line:
-- ``events_per_s``: Okta System Log JSON lines through orjson parsing, normalisation and the full
-  built-in content (Sigma rules, correlations, analytics), median of ``--repeats`` runs;
+- ``events_per_s``: Okta System Log JSON lines through orjson parsing, normalisation and the
+  built-in content (Sigma rules, correlations, the analytics that learn nothing), median of
+  ``--repeats`` runs;
+- ``events_per_s_with_ai``: the same with everything on: the learned baselines (people, operators,
+  callers, tenants, the sequence model), the offline geo-IP and network lookup of every source IP,
+  and each alert's risk signal merged into its person's risk score (target >= 50,000/s, and under
+  half the throughput lost: ``ai_vs_plain``);
 - ``parse_floor_per_s``: orjson parsing alone on the same lines (the floor nothing can beat);
 - ``eql_sequence_per_s``: Elastic's Python EQL engine (``eql``, AGPL: benchmark only, never a
   dependency; ``make bench`` installs it) running one sequence query equivalent to deskguard's
@@ -31,12 +36,16 @@ from typing import Any
 
 import orjson
 
-from deskguard.detection.content import load_content
+from deskguard.detection.content import Content, load_content
+from deskguard.detection.geo import BundledResolver
+from deskguard.detection.networks import load_networks
 from deskguard.detection.pipeline import Pipeline, streaming_gc
+from deskguard.detection.risk import RiskSignal, assess, merge, signal_of
 from deskguard.sim.day import DAY, OktaLog
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = [ROOT / "content" / "rules", ROOT / "content" / "correlations"]
+NETWORKS = ROOT / "content" / "networks" / "networks.yml"
 SHARED = ROOT.parent / "shared" / "sigma" / "rules"
 SIGMA_DIRS = [
     SHARED / "identity" / "okta",
@@ -117,6 +126,32 @@ def full_pipeline(lines: list[bytes], content: Any, *, source: str | None = "okt
             feed(loads(line), source=source)
         elapsed = time.perf_counter() - start
     return _rate(len(lines), elapsed), pipeline
+
+
+def with_ai(lines: list[bytes], content: Content) -> tuple[float, Pipeline]:
+    """Everything on: learned analytics, geo and network lookups, and the risk of each alert's person."""
+    pipeline = Pipeline(content, geo=BundledResolver(load_networks(NETWORKS)))
+    feed, loads = pipeline.feed, orjson.loads
+    risks: dict[tuple[str, str], tuple[RiskSignal, ...]] = {}
+    with streaming_gc():
+        start = time.perf_counter()
+        for line in lines:
+            for alert in feed(loads(line), source="okta"):
+                signal = signal_of(alert)
+                user = alert.entities.get("user")
+                if signal is not None and user:
+                    key = (alert.tenant, user)
+                    risks[key] = merge(risks.get(key, ()), signal)
+                    assess(risks[key], now=alert.last_seen)
+        elapsed = time.perf_counter() - start
+    return _rate(len(lines), elapsed), pipeline
+
+
+def without_ai(content: Content) -> Content:
+    """The content without the analytics that learn (their baselines are the AI issue's cost)."""
+    plain = load_content(CONTENT)
+    plain.analytics = [analytic for analytic in content.analytics if not analytic.learned]
+    return plain
 
 
 def eql_sequence(lines: list[bytes]) -> tuple[float, int] | None:
@@ -206,15 +241,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--entities", type=int, default=20_000)
     parser.add_argument("--backtest", type=int, default=1_000_000)
     args = parser.parse_args(argv)
-    content = load_content(CONTENT)
+    everything = load_content(CONTENT)
+    content = without_ai(everything)
     lines = okta_lines(args.events, users=20_000)
     chain_only = load_content([CONTENT[1] / "chains" / "okta_reset_mfa_new_factor.yml"])
-    floors, fulls, autos, chains, eqls = [], [], [], [], []
+    floors, fulls, autos, chains, eqls, ais = [], [], [], [], [], []
     eql_hits = 0
     for _ in range(args.repeats):
         floors.append(parse_floor(lines))
         rate, pipeline = full_pipeline(lines, content)
         fulls.append(rate)
+        ais.append(with_ai(lines, everything)[0])
         autos.append(full_pipeline(lines, content, source=None)[0])
         chains.append(full_pipeline(lines, chain_only)[0])
         eql_run = eql_sequence(lines)
@@ -225,6 +262,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = {
         "events": len(lines),
         "events_per_s": round(statistics.median(fulls)),
+        "events_per_s_with_ai": round(statistics.median(ais)),
+        "ai_vs_plain": round(statistics.median(ais) / statistics.median(fulls), 2),
         "events_per_s_auto_detect": round(statistics.median(autos)),
         "parse_floor_per_s": round(statistics.median(floors)),
         "eql_sequence_per_s": round(statistics.median(eqls)) if eqls else None,
@@ -237,6 +276,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "chain_alerts": pipeline.summary()["by_rule"].get("Okta.Chain.ResetMfaNewFactor", 0),
         "eql_sequences": eql_hits,
         "rules": len(content.ids()),
+        "learned_analytics": len(everything.analytics) - len(content.analytics),
         "bytes_per_entity": round(bytes_per_entity(content, args.entities)),
         "backtest_events": args.backtest,
         "backtest_rules": len(rules.rules),

@@ -47,6 +47,8 @@ CEDAR_CONDITIONS = {
     "recent-phone-change": 'resource.phone_changed_days.lessThan(decimal("14.0"))',
     "repeated-failed-verifications": "context.failed >= 3",
     "watchlisted-person": "resource.watchlisted",
+    "manager-validation-required": "resource.manager_validation",
+    "operator-elevated-risk": 'principal.risk.greaterThanOrEqual(decimal("50.0"))',
     "elevated-risk": 'resource.risk.greaterThanOrEqual(decimal("70.0"))',
     "critical-risk-block": 'resource.risk.greaterThanOrEqual(decimal("90.0"))',
     "critical-action-cooldown": 'context.minutes.lessThan(decimal("60.0"))',
@@ -101,6 +103,7 @@ def cedar_request(
             "attrs": {
                 "outsourced": facts["operator.outsourced"],
                 "has_live_grant": facts["operator.has_live_grant"],
+                "risk": _dec(facts["operator.risk_score"]),
             },
         },
         {
@@ -109,6 +112,7 @@ def cedar_request(
             "attrs": {
                 "privileged": facts["target.privileged"],
                 "watchlisted": facts["target.watchlisted"],
+                "manager_validation": facts["target.manager_validation_required"],
                 "risk": _dec(facts["target.risk_score"]),
                 "phone_changed_days": _dec(facts["target.phone_changed_days"]),
             },
@@ -146,6 +150,7 @@ def workload(
                 "action.kind": kind.value,
                 "target.privileged": rng.random() < 0.1,
                 "target.watchlisted": rng.random() < 0.03,
+                "target.manager_validation_required": rng.random() < 0.03,
                 "target.risk_score": rng.choice([0.0, 5.0, 12.0, 35.0, 41.5, 70.0, 88.0, 93.0])
                 if rng.random() < 0.5
                 else round(rng.uniform(0, 100), 1),

@@ -17,7 +17,9 @@ from deskguard.adapters.channels.fake import (
     FakeIdentityVerification,
     FakeNotifier,
     FakePushChannel,
+    FakeResponseNotifier,
     FakeTelephony,
+    FakeTicketing,
 )
 from deskguard.adapters.idp.fake import FakeIdentityProvider
 from deskguard.adapters.system import AesGcmSecretBox, FixedClock, SeededRandomness
@@ -104,6 +106,8 @@ class World:
     push: FakePushChannel
     notifier: FakeNotifier
     idv: FakeIdentityVerification
+    response_notifier: FakeResponseNotifier
+    ticketing: FakeTicketing
     operators: dict[str, Operator] = field(default_factory=dict)
     providers: dict[str, Provider] = field(default_factory=dict)
 
@@ -162,6 +166,7 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
         FakePushChannel(),
     )
     notifier, idv = FakeNotifier(randomness=rnd), FakeIdentityVerification(randomness=rnd)
+    response_notifier, ticketing = FakeResponseNotifier(randomness=rnd), FakeTicketing(randomness=rnd)
     ctx = AppContext(
         uow=uow_factory,
         reads=_readers(uow_factory),
@@ -169,11 +174,29 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
         clock=clock,
         random=rnd,
         secrets=AesGcmSecretBox(bytes(range(32))),
-        channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
+        channels=Channels(
+            idp=idp,
+            telephony=telephony,
+            push=push,
+            idv=idv,
+            notifier=notifier,
+            response_notifier=response_notifier,
+            ticketing=ticketing,
+        ),
         policy=load_policy(REPO_ROOT / "content" / "policies" / "default.yml"),
         detector=Detector(detection_content(), runbooks=runbooks()),
     )
-    world = World(ctx=ctx, clock=clock, idp=idp, telephony=telephony, push=push, notifier=notifier, idv=idv)
+    world = World(
+        ctx=ctx,
+        clock=clock,
+        idp=idp,
+        telephony=telephony,
+        push=push,
+        notifier=notifier,
+        idv=idv,
+        response_notifier=response_notifier,
+        ticketing=ticketing,
+    )
     providers = [
         Provider(id="internal", name="Internal desk", kind=ProviderKind.INTERNAL),
         Provider(id="farshore", name="FarShore", kind=ProviderKind.OUTSOURCED),

@@ -17,7 +17,9 @@ from deskguard.adapters.channels.fake import (
     FakeIdentityVerification,
     FakeNotifier,
     FakePushChannel,
+    FakeResponseNotifier,
     FakeTelephony,
+    FakeTicketing,
 )
 from deskguard.adapters.db.decision_reads import SqlDecisionReader
 from deskguard.adapters.db.engine import make_engine
@@ -33,6 +35,8 @@ from deskguard.app.context import AppContext
 from deskguard.app.detection import Detector
 from deskguard.app.stir import StirVerifier
 from deskguard.detection.content import load_content
+from deskguard.detection.geo import GeoError, GeoResolver, resolver
+from deskguard.detection.networks import NO_NETWORKS, NetworksError, load_networks
 from deskguard.detection.runbooks import load_runbooks
 from deskguard.domain.errors import ConfigurationError
 from deskguard.domain.ports import Channels, Clock, Randomness, Witness
@@ -50,6 +54,8 @@ class Runtime:
     push: FakePushChannel
     idv: FakeIdentityVerification
     notifier: FakeNotifier
+    response_notifier: FakeResponseNotifier
+    ticketing: FakeTicketing
 
 
 def build(
@@ -68,6 +74,7 @@ def build(
     idp = FakeIdentityProvider(randomness=rnd)
     telephony, push = FakeTelephony(randomness=rnd), FakePushChannel()
     idv, notifier = FakeIdentityVerification(randomness=rnd), FakeNotifier(randomness=rnd)
+    response_notifier, ticketing = FakeResponseNotifier(randomness=rnd), FakeTicketing(randomness=rnd)
     ctx = AppContext(
         uow=SqlUnitOfWorkFactory(engine),
         reads=SqlUnitOfWorkFactory(engine, read_only=True),
@@ -75,7 +82,15 @@ def build(
         clock=clock or SystemClock(),
         random=rnd,
         secrets=AesGcmSecretBox(settings.master_key_bytes()),
-        channels=Channels(idp=idp, telephony=telephony, push=push, idv=idv, notifier=notifier),
+        channels=Channels(
+            idp=idp,
+            telephony=telephony,
+            push=push,
+            idv=idv,
+            notifier=notifier,
+            response_notifier=response_notifier,
+            ticketing=ticketing,
+        ),
         policy=load_policy(settings.policy_path),
         ledger_origin=settings.ledger_origin,
         witness=_witnesses(settings, clock=clock or SystemClock()),
@@ -90,11 +105,14 @@ def build(
         push=push,
         idv=idv,
         notifier=notifier,
+        response_notifier=response_notifier,
+        ticketing=ticketing,
     )
 
 
 def _detector(settings: Settings) -> Detector:
     content = load_content(settings.rules_dirs(), pressure_model=settings.pressure_model_path)
+    content.geo = _geo(settings)
     return Detector(
         content,
         lateness_s=settings.detection_lateness_seconds,
@@ -102,6 +120,23 @@ def _detector(settings: Settings) -> Detector:
         runbooks=load_runbooks([settings.runbooks_path], known_rules=content.ids()),
         stir=_stir(settings),
     )
+
+
+def _geo(settings: Settings) -> GeoResolver | None:
+    """The geo-IP resolver of the pipeline: MaxMind when a database is set, else geoip2fast's data
+    (loaded at the first lookup)."""
+    if not settings.geo_enabled:
+        return None
+    try:
+        networks = load_networks(settings.networks_path) if settings.networks_path else NO_NETWORKS
+    except NetworksError as exc:
+        raise ConfigurationError(f"DESKGUARD_NETWORKS_PATH: {exc}") from None
+    try:
+        return resolver(
+            country_mmdb=settings.geoip_country_mmdb, asn_mmdb=settings.geoip_asn_mmdb, networks=networks
+        )
+    except GeoError as exc:
+        raise ConfigurationError(f"DESKGUARD_GEOIP_COUNTRY_MMDB / _ASN_MMDB: {exc}") from None
 
 
 def _stir(settings: Settings) -> StirVerifier | None:

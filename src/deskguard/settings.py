@@ -37,8 +37,14 @@ class Settings(BaseSettings):
         str(REPO_ROOT / "content" / "rules") + "," + str(REPO_ROOT / "content" / "correlations")
     )
     detection_lateness_seconds: float = 300.0  # how late an event may arrive and still join a window
+    baselines_persist_seconds: float = Field(default=60.0, gt=0)  # how often learned baselines are written
     runbooks_path: Path = Field(default=REPO_ROOT / "content" / "runbooks")
     pressure_model_path: Path | None = Field(default=REPO_ROOT / "content" / "models" / "pressure.json")
+    # Geo-IP of src_ip: geoip2fast's bundled data, or MaxMind databases when a path is set
+    geo_enabled: bool = True
+    geoip_country_mmdb: Path | None = None  # GeoLite2/GeoIP2 Country or City .mmdb
+    geoip_asn_mmdb: Path | None = None  # GeoLite2/GeoIP2 ASN .mmdb
+    networks_path: Path | None = Field(default=REPO_ROOT / "content" / "networks" / "networks.yml")
     # PEM bundle of STIR/SHAKEN trust anchors (the STI-PA's list); unset: SIP Identity stays unverified
     stir_trust_anchors: Path | None = None
     detection_monitor_rules: str = ""  # comma-separated rule ids whose alerts are stored as monitor-only

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from deskguard.domain.response import ResponseStep, StepStatus
 from http_client import Api, served_routes
 from records import ADMIN_RESET
 
@@ -50,6 +51,13 @@ BODIES: dict[tuple[str, str], dict | None] = {
     ("GET", "/api/v1/tenants/{tenant_id}/alerts"): None,
     ("GET", "/api/v1/tenants/{tenant_id}/alerts/{alert_id}"): None,
     ("GET", "/api/v1/tenants/{tenant_id}/quarantine"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/cases"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/cases/{case_id}"): None,
+    ("POST", "/api/v1/tenants/{tenant_id}/cases/{case_id}/close"): {"comment": "test"},
+    ("POST", "/api/v1/tenants/{tenant_id}/alerts/{alert_id}/verdict"): {"verdict": "benign"},
+    ("GET", "/api/v1/tenants/{tenant_id}/responses"): None,
+    ("POST", "/api/v1/tenants/{tenant_id}/responses/{run_id}/steps/{index}/approve"): {"comment": "ok"},
+    ("POST", "/api/v1/tenants/{tenant_id}/responses/{run_id}/steps/{index}/refuse"): {"comment": "no"},
     ("GET", "/api/v1/hooks/okta/{tenant_id}"): None,
     ("POST", "/api/v1/hooks/okta/{tenant_id}"): {"eventType": "com.okta.event_hook", "data": {"events": []}},
 }
@@ -77,8 +85,13 @@ def _objects_in_a(api: Api) -> dict[str, str]:
     raised = api.client.post(
         "/api/v1/ingest/okta?tenant=t_a", content=json.dumps(ADMIN_RESET), headers=api.as_("analyst")
     ).json()["alerts"]
+    case = api.get("/api/v1/tenants/t_a/cases", "analyst").json()[0]["id"]
+    run_id = waiting_step(api, "t_a")
     return {
+        "run_id": run_id,
+        "index": "0",
         "alert_id": raised[0]["id"],
+        "case_id": case,
         "request_id": rid,
         "proof_id": pid,
         "grant_id": gid,
@@ -86,6 +99,29 @@ def _objects_in_a(api: Api) -> dict[str, str]:
         "person": "plain",
         "event_id": event,
     }
+
+
+def waiting_step(api: Api, tenant: str) -> str:
+    """A suspension waiting for an analyst in ``tenant``; returns its run id."""
+    now = api.world.clock.now()
+    step = ResponseStep(
+        tenant_id=tenant,
+        run_id=f"rsp_{tenant}",
+        index=0,
+        runbook_id="Respond.Chain.PrivilegedTakeover",
+        alert_id="alr_1",
+        rule_id="Okta.Chain.ResetMfaNewFactor",
+        person_id="vip" if tenant == "t_a" else "other",
+        kind="suspend_account",
+        approval=True,
+        status=StepStatus.AWAITING_APPROVAL,
+        created_at=now,
+        updated_at=now,
+    )
+    with api.world.ctx.uow() as uow:
+        uow.response_steps.add(step)
+        uow.commit()
+    return step.run_id
 
 
 def _call(api: Api, who: str, method: str, path: str, tenant: str, ids: dict[str, str]):
@@ -119,7 +155,16 @@ OBJECT_ROUTES = sorted(
     for k in BODIES
     if any(
         p in k[1]
-        for p in ("{request_id}", "{proof_id}", "{grant_id}", "{event_id}", "{person_id}", "{alert_id}")
+        for p in (
+            "{request_id}",
+            "{proof_id}",
+            "{grant_id}",
+            "{event_id}",
+            "{person_id}",
+            "{alert_id}",
+            "{case_id}",
+            "{run_id}",
+        )
     )
 )
 

@@ -167,4 +167,10 @@ def test_the_call_is_played_safely_twice(desk: Desk) -> None:
     assert (
         "jean.martin1@acme.example" in by_rule["Deskguard.Request.ResetAfterRecentPhoneChange"]["explanation"]
     )
+    # The MFA reset asked the day after Jean's phone changed triggered a runbook: his manager must
+    # now confirm sensitive requests on him, the SOC is told, a ticket opened. Its steps are new
+    # events: the next tick reads them (and only them), then nothing is left.
+    steps = [e for e in desk.get(f"{T}/events", ANNA) if e["type"] == "response.step"]
+    assert [e["data"]["kind"] for e in steps] == ["require_manager_validation", "notify", "ticket"]
+    assert OutboxDetector(desk.runtime.ctx).tick() == len(steps)
     assert OutboxDetector(desk.runtime.ctx).tick() == 0  # the cursor moved: nothing is read twice

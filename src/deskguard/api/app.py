@@ -16,7 +16,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from deskguard import __version__
 from deskguard.api import errors
-from deskguard.api.routes import audit, detection, directory, events, grants, portal, requests, webhooks
+from deskguard.api.routes import (
+    audit,
+    detection,
+    directory,
+    events,
+    grants,
+    portal,
+    requests,
+    responses,
+    triage,
+    webhooks,
+)
 from deskguard.app.context import AppContext
 
 
@@ -92,7 +103,8 @@ def create_app(
     app.state.replay_window_s = replay_window_s
     app.state.seen_signatures = OrderedDict()  # signed ingest deliveries, against replays
     errors.install(app)
-    for module in (directory, requests, grants, events, audit, portal, webhooks, detection):
+    routes = (directory, requests, grants, events, audit, portal, webhooks, detection, triage, responses)
+    for module in routes:
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")

@@ -18,6 +18,7 @@ from deskguard.app.access import require_operator
 from deskguard.app.context import AppContext
 from deskguard.app.respond import StepOutcome, respond
 from deskguard.app.stir import StirVerifier
+from deskguard.app.triage import file_alerts
 from deskguard.detection.alerts import Alert
 from deskguard.detection.content import Content
 from deskguard.detection.event import Event
@@ -60,6 +61,7 @@ class Detector:
         self.stir = stir  # verifies SIP Identity headers at ingest when trust anchors are configured
         self.pipeline = Pipeline(content, lateness_s=lateness_s, monitor=monitor, keep_alerts=False)
         self.lock = threading.Lock()
+        self.persisted_at_events = 0  # the engine's event count when its baselines were last written
 
 
 @dataclass(slots=True)
@@ -207,26 +209,37 @@ def consume_outbox(ctx: AppContext, *, tenant_id: str, limit: int = 1000) -> int
 
 
 def _save(uow: UnitOfWork, alerts: Iterable[Alert], *, now: datetime) -> None:
-    """Store the alerts, and add each one to the risk of the person it names (detection.risk).
+    """Store the alerts, and add each one to the risk of the person it names (detection.risk), and
+    to the risk of the operator it names as the actor (an operator far above their baseline).
 
     A batch often holds several alerts about one person: their signals are merged in memory and
-    the person's risk is read and written once."""
-    risks: dict[tuple[str, str], tuple[RiskSignal, ...]] = {}
+    the person's risk is read and written once. Then each alert is filed into its triage case."""
+    alerts = list(alerts)
+    people: dict[tuple[str, str], tuple[RiskSignal, ...]] = {}
+    operators: dict[tuple[str, str], tuple[RiskSignal, ...]] = {}
     for alert in alerts:
         uow.alerts.save(alert)
         signal = signal_of(alert)
+        if signal is None:
+            continue
         login = alert.entities.get("user", "")
-        if signal is None or "@" not in login:
-            continue
-        person = uow.persons.get_by_email(tenant_id=alert.tenant, email=login)
-        if person is None:
-            continue
-        key = (alert.tenant, person.id)
-        if key not in risks:
-            risks[key] = uow.risk.get(tenant_id=alert.tenant, person_id=person.id)
-        risks[key] = merge(risks[key], signal)
-    for (tenant_id, person_id), signals in risks.items():
+        person = uow.persons.get_by_email(tenant_id=alert.tenant, email=login) if "@" in login else None
+        if person is not None:
+            key = (alert.tenant, person.id)
+            if key not in people:
+                people[key] = uow.risk.get(tenant_id=alert.tenant, person_id=person.id)
+            people[key] = merge(people[key], signal)
+        operator = uow.operators.get(alert.entities.get("actor", "")) if "actor" in alert.entities else None
+        if operator is not None and alert.tenant in operator.tenant_ids:
+            key = (alert.tenant, operator.id)
+            if key not in operators:
+                operators[key] = uow.operator_risk.get(tenant_id=alert.tenant, operator_id=operator.id)
+            operators[key] = merge(operators[key], signal)
+    for (tenant_id, person_id), signals in people.items():
         uow.risk.put(tenant_id=tenant_id, person_id=person_id, signals=signals, updated_at=now)
+    for (tenant_id, operator_id), signals in operators.items():
+        uow.operator_risk.put(tenant_id=tenant_id, operator_id=operator_id, signals=signals, updated_at=now)
+    file_alerts(uow, alerts, now=now)  # app.triage: cases, ranked with the person's new risk
 
 
 def list_alerts(ctx: AppContext, *, actor: Actor, query: AlertQuery) -> list[Alert]:

@@ -31,6 +31,8 @@ def build_facts(
     person = snap.person
     local = now.astimezone(ZoneInfo(snap.tenant.timezone))
     risk = assess(snap.risk, now=now.timestamp())
+    operator_risk = assess(snap.operator_risk, now=now.timestamp())
+    target_score = max(float(person.risk_score), risk.score)
     changed = person.phone_last_changed()
     last = snap.last_executed_at
     return {
@@ -39,8 +41,11 @@ def build_facts(
         "target.privileged": person.privileged,
         "target.watchlisted": person.watchlisted or (snap.watch_until is not None and snap.watch_until > now),
         # the directory's own score (set by an analyst or an import) is a floor under detection's
-        "target.risk_score": max(float(person.risk_score), risk.score),
+        "target.risk_score": target_score,
         "target.risk_reasons": risk.summary,
+        # a response runbook's step (require_manager_validation): the manager confirms, for a while
+        "target.manager_validation_required": snap.manager_validation_until is not None
+        and snap.manager_validation_until > now,
         "target.phone_changed_days": (now - changed) / timedelta(days=1) if changed else NEVER_DAYS,
         "target.has_phone": bool(person.phones),
         "target.has_push_device": person.factor(FactorKind.PORTAL_PUSH) is not None,
@@ -52,6 +57,11 @@ def build_facts(
         "operator.outsourced": snap.requester_provider_kind == ProviderKind.OUTSOURCED.value,
         "operator.provider": snap.requester_provider_id,
         "operator.has_live_grant": snap.grant_live,
+        "operator.risk_score": operator_risk.score,
+        "operator.risk_reasons": operator_risk.summary,
+        # the request: the person's risk and the operator's, as independent evidence (a noisy-or)
+        "request.risk_score": round(100.0 - (100.0 - target_score) * (100.0 - operator_risk.score) / 100, 1),
+        "request.risk_reasons": _request_reasons(risk.summary, operator_risk.summary),
         "request.origin": origin.value,
         "request.channel": ticket.channel.value if ticket else "",
         "request.has_ticket": ticket is not None,
@@ -62,6 +72,11 @@ def build_facts(
         if last
         else NEVER_MINUTES,
     }
+
+
+def _request_reasons(person: str, operator: str) -> str:
+    parts = [f"person: {person}" if person else "", f"operator: {operator}" if operator else ""]
+    return "; ".join(part for part in parts if part)
 
 
 def snapshot(

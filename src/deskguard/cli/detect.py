@@ -24,6 +24,8 @@ from rich.table import Table
 
 from deskguard.detection.content import Content, ContentError, case_files, lint, load_cases, load_content
 from deskguard.detection.event import Event
+from deskguard.detection.geo import BundledResolver
+from deskguard.detection.networks import NetworksError, load_networks
 from deskguard.detection.normalize import SOURCES
 from deskguard.detection.pipeline import Pipeline, QuarantinedRecord, run_case, streaming_gc
 from deskguard.detection.reading import Unreadable, read_batch
@@ -32,6 +34,7 @@ from deskguard.settings import REPO_ROOT
 BUILT_IN = (REPO_ROOT / "content" / "rules", REPO_ROOT / "content" / "correlations")
 PRESSURE_MODEL = REPO_ROOT / "content" / "models" / "pressure.json"
 PRESSURE_CORPUS = REPO_ROOT / "content" / "corpus" / "pressure.yml"
+NETWORKS = REPO_ROOT / "content" / "networks" / "networks.yml"
 rules_app = typer.Typer(help="List, lint and test detection content.", no_args_is_help=True)
 sim_app = typer.Typer(help="Synthetic data for trying the detection engine.", no_args_is_help=True)
 text_app = typer.Typer(help="The social-engineering pressure model for ticket text.", no_args_is_help=True)
@@ -50,6 +53,21 @@ def _content(rules: list[Path] | None) -> Content:
         raise typer.Exit(2) from None
 
 
+def check_inputs(files: list[Path], source: str | None) -> None:
+    """Usage errors (exit 2) before any work: an unknown ``--source``, a file that is not there."""
+    if source is not None and source not in SOURCES:
+        err.print(f"[red]error:[/red] --source {escape(source)!r} is not one of {', '.join(SOURCES)}")
+        raise typer.Exit(2)
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        err.print(f"[red]error:[/red] no such file: {escape(', '.join(missing))}")
+        raise typer.Exit(2)
+
+
+def event_time(event: Event) -> float:
+    return event.time
+
+
 def read_records(path: Path) -> list[tuple[Any, str]]:
     """(record, where) for each record of a file: a JSON array, one JSON object, or NDJSON."""
     data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
@@ -61,11 +79,7 @@ def read_records(path: Path) -> list[tuple[Any, str]]:
     ]
 
 
-def _time(event: Event) -> float:
-    return event.time
-
-
-def _events(
+def stream_events(
     pipeline: Pipeline, records: list[tuple[Any, str]], source: str | None, tenant: str, tick: Any
 ) -> Iterator[Event]:
     for record, where in records:
@@ -91,16 +105,19 @@ def replay(
     lateness: Annotated[
         float, typer.Option(help="seconds an event may arrive late and still join a window")
     ] = 300.0,
+    geo: Annotated[
+        bool, typer.Option(help="look up the country and network of each source IP (bundled geo-IP data)")
+    ] = True,
 ) -> None:
     """Run the detection engine over files, merged by event time."""
-    if source is not None and source not in SOURCES:
-        err.print(f"[red]error:[/red] --source {escape(source)!r} is not one of {', '.join(SOURCES)}")
-        raise typer.Exit(2)
-    missing = [str(path) for path in files if not path.is_file()]
-    if missing:
-        err.print(f"[red]error:[/red] no such file: {escape(', '.join(missing))}")
-        raise typer.Exit(2)
+    check_inputs(files, source)
     content = _content(rules)
+    if geo:
+        try:
+            content.geo = BundledResolver(load_networks(NETWORKS))
+        except NetworksError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
     pipeline = Pipeline(content, lateness_s=lateness)
     loaded = [list(read_records(path)) for path in files]
     total = sum(len(records) for records in loaded)
@@ -123,9 +140,10 @@ def replay(
         with streaming_gc():
             # Each file in time order (exports usually are: the sort is then linear), then merged.
             streams = [
-                sorted(_events(pipeline, records, source, tenant, tick), key=_time) for records in loaded
+                sorted(stream_events(pipeline, records, source, tenant, tick), key=event_time)
+                for records in loaded
             ]
-            for event in heapq.merge(*streams, key=_time):
+            for event in heapq.merge(*streams, key=event_time):
                 pipeline.process(event)
             pipeline.flush()
         progress.update(task, completed=total)

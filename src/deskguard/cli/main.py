@@ -15,7 +15,7 @@ import uvicorn
 from rich.console import Console
 
 from deskguard.bootstrap import Runtime, build, http_app
-from deskguard.domain.errors import ConfigurationError, PolicyError
+from deskguard.domain.errors import ConfigurationError, PolicyError, ValidationFailed
 from deskguard.settings import Settings, load_settings
 
 app = typer.Typer(help="deskguard: the security broker for IT helpdesks.", no_args_is_help=True)
@@ -28,6 +28,7 @@ console = Console(stderr=True)
 
 def _mount_groups() -> None:
     from deskguard.cli.audit import audit_app
+    from deskguard.cli.baselines import baselines_app
     from deskguard.cli.detect import replay, rules_app, sim_app, text_app
     from deskguard.cli.policy import policy_app
 
@@ -36,6 +37,7 @@ def _mount_groups() -> None:
     app.add_typer(rules_app, name="rules", help="List, lint and test detection content.")
     app.add_typer(sim_app, name="sim", help="Synthetic data for trying the detection engine.")
     app.add_typer(text_app, name="text", help="The social-engineering pressure model for ticket text.")
+    app.add_typer(baselines_app, name="baselines")
     app.command("replay")(replay)
 
 
@@ -64,8 +66,10 @@ def configured_runtime() -> Runtime:
 
 
 def _serve(runtime: Runtime, *, host: str, port: int) -> None:
+    from deskguard.app.baselines import restore
     from deskguard.workers.checkpointer import Checkpointer
-    from deskguard.workers.detector import OutboxDetector
+    from deskguard.workers.detector import BaselineKeeper, OutboxDetector
+    from deskguard.workers.responder import Responder
 
     settings = runtime.settings
     checkpointer = Checkpointer(
@@ -74,12 +78,23 @@ def _serve(runtime: Runtime, *, host: str, port: int) -> None:
         every_seconds=settings.checkpoint_every_seconds,
     )
     detector = OutboxDetector(runtime.ctx)
+    responder = Responder(runtime.ctx)  # runbook steps whose connector timed out, retried with back-off
+    keeper = BaselineKeeper(runtime.ctx, tick_s=settings.baselines_persist_seconds)
+    try:
+        keys = restore(runtime.ctx)
+        console.print(f"detection baselines restored: {keys} keys")
+    except ValidationFailed as exc:  # the rest was restored; say which analytics start from their prior
+        console.print(f"[yellow]warning:[/yellow] {exc.message}")
     checkpointer.start()
     detector.start()
+    responder.start()
+    keeper.start()
     try:
         uvicorn.run(http_app(runtime), host=host, port=port, log_level="info")
     finally:
+        responder.stop()
         detector.stop()
+        keeper.stop()
         checkpointer.stop()
 
 

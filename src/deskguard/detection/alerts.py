@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
+CONFIDENCES = ("low", "medium", "high")  # how often the rule's alerts turn out true (triage's prior)
 MAX_EVIDENCE = 200  # event ids kept on one alert; the count goes on
 
 
@@ -29,6 +30,7 @@ class RuleMeta:
     mode: str = "alert"  # alert | monitor (stored and listed, never notified)
     suppress_s: float = 600.0  # repeats on the same entity within this window join the open alert
     explanation: str = ""  # a template with {fields}; empty: the engine writes one
+    confidence: str = "medium"  # low | medium | high: the author's trust in the rule (app.triage)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -47,6 +49,7 @@ class Alert:
     response: str = ""
     mode: str = "alert"
     count: int = 1  # occurrences folded into this alert by suppression
+    confidence: str = "medium"  # the rule's confidence (RuleMeta.confidence)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,7 @@ class Alert:
             "response": self.response,
             "mode": self.mode,
             "count": self.count,
+            "confidence": self.confidence,
         }
 
     @classmethod
@@ -83,6 +87,7 @@ class Alert:
             response=body.get("response") or "",
             mode=body.get("mode") or "alert",
             count=int(body.get("count") or 1),
+            confidence=body.get("confidence") or "medium",
         )
 
 

@@ -20,8 +20,9 @@ from typing import Any
 import yaml
 
 from deskguard.detection import analytics as analytic_kinds
-from deskguard.detection.alerts import SEVERITIES, RuleMeta
+from deskguard.detection.alerts import CONFIDENCES, SEVERITIES, RuleMeta
 from deskguard.detection.analytics import Analytic, AnalyticError
+from deskguard.detection.geo import GeoResolver
 from deskguard.detection.pressure import PressureModel
 from deskguard.detection.sigma.compile import CompiledRule, Unsupported, load_rules
 from deskguard.detection.sigma.compile import rule_files as sigma_rule_files
@@ -29,6 +30,7 @@ from deskguard.detection.sigma.correlate import CompiledCorrelation
 
 NAME = re.compile(r"^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*){2,}$")
 SUFFIX = ".tests.yml"
+CASE_TENANT = "tnt_test"
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 
 
@@ -55,6 +57,7 @@ class Content:
     unsupported: list[Unsupported] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)  # rule id -> the file it came from
     pressure: PressureModel | None = None  # scores ticket text (extra.pressure) before the rules run
+    geo: GeoResolver | None = None  # country and network of src_ip (detection.geo); None: no lookup
     _meta: dict[str, RuleMeta] = field(default_factory=dict)
 
     def meta(self, rule_id: str) -> RuleMeta:
@@ -154,6 +157,9 @@ def _meta(
     mode = str(custom.get("mode") or "alert")
     if mode not in ("alert", "monitor"):
         raise ContentError(f"{path}: mode {mode!r} must be alert or monitor")
+    confidence = str(custom.get("confidence") or "medium").lower()
+    if confidence not in CONFIDENCES:
+        raise ContentError(f"{path}: confidence {confidence!r} is not one of {', '.join(CONFIDENCES)}")
     return RuleMeta(
         rule_id=rule_id,
         title=str(document.get("title") or rule_id),
@@ -165,6 +171,7 @@ def _meta(
         mode=mode,
         suppress_s=_seconds(path, custom.get("suppress", "10m")),
         explanation=str(custom.get("explanation") or ""),
+        confidence=confidence,
     )
 
 
@@ -223,7 +230,9 @@ class Case:
     path: Path
     name: str
     expect: int  # alerts of the file's rules the events must raise
-    events: tuple[tuple[str | None, dict[str, Any]], ...]  # (forced source or None, raw record)
+    # (forced source or None, raw record, tenant): a case plays in tnt_test unless an event says
+    # otherwise (``tenant:`` beside ``record:``), so that cross-tenant behaviour can be tested
+    events: tuple[tuple[str | None, dict[str, Any], str], ...]
     rules: tuple[str, ...] = ()  # when the tests file names them: only these rules count
 
 
@@ -246,14 +255,14 @@ def load_cases(path: Path) -> Iterator[Case]:
             expect = int(expect)
         if not isinstance(expect, int) or expect < 0:
             raise ContentError(f"{where}: `expect:` is the number of alerts (0 for a negative case)")
-        events: list[tuple[str | None, dict[str, Any]]] = []
+        events: list[tuple[str | None, dict[str, Any], str]] = []
         for item in case["events"]:
             if not isinstance(item, dict):
                 raise ContentError(f"{where}: every event is a mapping")
             if "record" in item:
-                events.append((item.get("source"), item["record"]))
+                events.append((item.get("source"), item["record"], str(item.get("tenant") or CASE_TENANT)))
             else:
-                events.append((None, item))
+                events.append((None, item, CASE_TENANT))
         yield Case(path, str(case.get("name") or f"case {index + 1}"), expect, tuple(events), rules)
 
 

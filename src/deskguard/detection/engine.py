@@ -64,6 +64,8 @@ class Engine:
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._open: OrderedDict[tuple[str, str, str], Alert] = OrderedDict()  # open alerts, for suppression
         self._correlator = correlator
+        # Fresh instances: the content's analytics are prototypes shared by every engine built on it.
+        self.analytics = tuple(analytic.fresh() for analytic in ruleset.analytics)
         referenced = {ref for corr in ruleset.correlations for ref in corr.rule_refs}
         building_blocks = {
             ref for corr in ruleset.correlations if not corr.generate for ref in corr.rule_refs
@@ -119,6 +121,16 @@ class Engine:
                 self._raise(out, self._ruleset.meta(hit.correlation.id), hit.tenant, _hit_finding(hit))
         return out
 
+    def export_state(self) -> dict[str, Any]:
+        """What the analytics learned (their baselines), by rule id: ``Analytic.export``."""
+        return {a.meta.rule_id: a.export() for a in self.analytics if a.learned}
+
+    def restore_state(self, state: dict[str, Any]) -> int:
+        """Restore an ``export_state``: keys restored. A rule no longer in the content is ignored;
+        one not in the export starts from its prior."""
+        by_id = {a.meta.rule_id: a for a in self.analytics if a.learned}
+        return sum(by_id[rule_id].restore(body) for rule_id, body in state.items() if rule_id in by_id)
+
     def _for(self, event: Event) -> tuple[tuple[CompiledRule, ...], tuple[Analytic, ...]]:
         shape = (event.product, event.service, event.type, event.activity, event.source)
         found = self._shapes.get(shape)
@@ -127,7 +139,7 @@ class Engine:
                 self._shapes.clear()
             found = (
                 tuple(rule for rule in self._ruleset.rules if _can_match(rule, event)),
-                tuple(a for a in self._ruleset.analytics if event.activity in a.activities),
+                tuple(a for a in self.analytics if event.activity in a.activities),
             )
             self._shapes[shape] = found
         return found
@@ -170,6 +182,7 @@ class Engine:
             attack=meta.attack,
             response=meta.response,
             mode="monitor" if meta.mode == "monitor" or meta.rule_id in self._monitor else "alert",
+            confidence=meta.confidence,
         )
         self._open[key] = alert
         if len(self._open) > SEEN_LIMIT:

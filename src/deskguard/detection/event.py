@@ -111,7 +111,11 @@ class Event:
     city: str = ""
     lat: float | None = None
     lon: float | None = None
-    is_proxy: bool | None = None  # anonymising proxy / Tor, when the source says so
+    is_proxy: bool | None = None  # anonymising proxy / Tor: the source says so, or networks.yml does
+    # the network of src_ip, from the geo lookup (``detection.geo``) when it ran
+    network: str = ""  # the AS organisation name: "GOOGLE", "Scaleway S.a.s.", "Orange"
+    asn: int | None = None  # the AS number, when a MaxMind ASN database is configured
+    is_hosting: bool | None = None  # a hosting or cloud provider (networks.yml)
     user_agent: str = ""
     device_id: str = ""
     session_id: str = ""
@@ -171,6 +175,7 @@ class Event:
             "caller_number": self.caller_number,
             "ticket": self.ticket_id,
             "session": self.session_id,
+            "action": self.extra.get("action_kind") or "",  # the helpdesk action kind (deskguard's events)
         }
         return {key: value for key, value in pairs.items() if value}
 
@@ -187,6 +192,10 @@ _ALIASES = {
     "src_endpoint.ip": "src_ip",
     "src_endpoint.location.country": "country",
     "src_endpoint.location.city": "city",
+    "src_endpoint.location.lat": "lat",
+    "src_endpoint.location.long": "lon",
+    "src_endpoint.autonomous_system.name": "network",
+    "src_endpoint.autonomous_system.number": "asn",
     "http_request.user_agent": "user_agent",
     "device.uid": "device_id",
     "session.uid": "session_id",

@@ -18,6 +18,7 @@ from deskguard.detection.alerts import Alert
 from deskguard.detection.content import Case, Content
 from deskguard.detection.engine import Engine
 from deskguard.detection.event import Event
+from deskguard.detection.geo import GeoResolver, enrich
 from deskguard.detection.normalize import normalize
 from deskguard.detection.parsing import Quarantined
 from deskguard.detection.pressure import PressureModel
@@ -79,6 +80,7 @@ class Pipeline:
         monitor: Iterable[str] = (),
         max_groups: int = 100_000,
         keep_alerts: bool = True,
+        geo: GeoResolver | None = None,
     ) -> None:
         correlator = None
         if content.correlations:
@@ -86,6 +88,8 @@ class Pipeline:
             correlator = Correlator(content.correlations, store, lateness_s=lateness_s)
         self.engine = Engine(content, correlator=correlator, monitor=monitor)
         self.pressure = content.pressure
+        # country and network of src_ip, before the rules run: this resolver, else the content's
+        self.geo = geo if geo is not None else content.geo
         self.quarantine = Quarantine()
         # Every alert of the run, for replay summaries; a live pipeline (keep_alerts=False) stores
         # its alerts as they come and keeps none here, so its memory does not grow with them.
@@ -107,6 +111,8 @@ class Pipeline:
     def normalize(self, raw: Any, *, source: str | None = None, tenant: str = "") -> list[Event]:
         """The record's events, enriched as the rules expect them; raises ``Quarantined``."""
         events = normalize(raw, source=source, tenant=tenant)
+        if self.geo is not None:
+            enrich(events, self.geo)
         if self.pressure is not None:
             score_pressure(self.pressure, events)
         return events
@@ -159,8 +165,8 @@ def run_case(content: Content, case: Case, *, rule_ids: Iterable[str]) -> tuple[
     """Play one content test case on a fresh pipeline: the alerts of ``rule_ids`` it raised."""
     wanted = set(case.rules or rule_ids)
     pipeline = Pipeline(content)
-    for index, (source, record) in enumerate(case.events):
-        pipeline.feed(record, source=source, tenant="tnt_test", where=f"{case.path}:{case.name}:{index + 1}")
+    for index, (source, record, tenant) in enumerate(case.events):
+        pipeline.feed(record, source=source, tenant=tenant, where=f"{case.path}:{case.name}:{index + 1}")
     pipeline.flush()
     alerts = [alert for alert in pipeline.alerts.values() if alert.rule_id in wanted]
     return alerts, pipeline.quarantine

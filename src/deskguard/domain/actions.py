@@ -32,6 +32,16 @@ class ActionKind(StrEnum):
     GRANT_PRIVILEGE = "grant_privilege"
 
 
+class ResponseAction(StrEnum):
+    """Connector actions only response runbooks ask for (``app.respond``), never agents.
+
+    Deliberately not ``ActionKind``: they are not in ``CATALOGUE``, so no helpdesk request, policy
+    action, decision preview or just-in-time grant can name them.
+    """
+
+    SUSPEND_ACCOUNT = "suspend_account"
+
+
 class RiskTier(IntEnum):
     LOW = 1
     MEDIUM = 2

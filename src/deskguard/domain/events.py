@@ -40,6 +40,8 @@ class EventType(StrEnum):
     GRANT_REVOKED = "grant.revoked"
     TICKET_OPENED = "ticket.opened"
     RESPONSE_STEP = "response.step"  # a runbook step's outcome (app.respond)
+    ALERT_VERDICT = "alert.verdict"  # an analyst's verdict on an alert (app.triage)
+    CASE_CLOSED = "case.closed"  # a triage case closed: every alert judged, or by an analyst
 
 
 class ActorKind(StrEnum):

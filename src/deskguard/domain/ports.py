@@ -16,9 +16,11 @@ from typing import Any, Protocol, Self
 
 from deskguard.detection.alerts import Alert
 from deskguard.detection.risk import RiskSignal
-from deskguard.domain.actions import ActionKind
+from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.events import DomainEvent
 from deskguard.domain.model import Operator, Person, Provider, Tenant, Ticket
+from deskguard.domain.ports_response import ResponseNotifier, ResponseStepRepository, Ticketing
+from deskguard.domain.ports_triage import CaseRepository, TriageModelRepository, VerdictRepository
 from deskguard.domain.requests import ActionRequest, Approval, Grant, Proof, RequestState
 
 
@@ -66,7 +68,8 @@ class Health:
 
 
 class IdentityProvider(Protocol):
-    """Executes catalogue actions on the directory. Raises ConnectorError or ConnectorTimeout."""
+    """Executes catalogue actions (and the runbooks' ``ResponseAction``s) on the directory.
+    Raises ConnectorError or ConnectorTimeout."""
 
     name: str
 
@@ -75,7 +78,7 @@ class IdentityProvider(Protocol):
         *,
         tenant_id: str,
         person: Person,
-        kind: ActionKind,
+        kind: ActionKind | ResponseAction,
         params: dict[str, Any],
         idempotency_key: str,
     ) -> ExecutionResult: ...
@@ -385,7 +388,9 @@ class DecisionSnapshot:
     requester_provider_kind: str = ""
     grant_live: bool = False  # the requester holds a live just-in-time grant for the action
     risk: tuple[RiskSignal, ...] = ()  # detection signals about the person (detection.risk)
+    operator_risk: tuple[RiskSignal, ...] = ()  # detection signals about the requesting operator
     watch_until: datetime | None = None  # on the watch list until then (a response runbook put it there)
+    manager_validation_until: datetime | None = None  # sensitive requests need the manager until then
 
 
 class DecisionReads(Protocol):
@@ -423,8 +428,14 @@ class UnitOfWork(Protocol):
     alerts: AlertRepository
     risk: RiskRepository
     responses: ResponseRunRepository
+    response_steps: ResponseStepRepository
     quarantine: QuarantineRepository
     detection_cursor: DetectionCursorRepository
+    detection_state: DetectionStateRepository
+    operator_risk: OperatorRiskRepository
+    cases: CaseRepository
+    verdicts: VerdictRepository
+    triage_models: TriageModelRepository
 
     def __enter__(self) -> Self: ...
 
@@ -445,6 +456,8 @@ class Channels:
     push: PushChannel
     idv: IdentityVerification
     notifier: Notifier
+    response_notifier: ResponseNotifier  # runbooks' notifications to the SOC
+    ticketing: Ticketing  # runbooks' tickets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -501,11 +514,43 @@ class RiskRepository(Protocol):
 
     def watch(self, *, tenant_id: str, person_id: str, until: datetime, updated_at: datetime) -> None: ...
 
+    def require_manager_validation(
+        self, *, tenant_id: str, person_id: str, until: datetime, updated_at: datetime
+    ) -> None:
+        """Until ``until``, sensitive requests on the person need their manager (never shortened)."""
+        ...
+
 
 class ResponseRunRepository(Protocol):
     def claim(
         self, *, run_id: str, tenant_id: str, runbook_id: str, alert_id: str, created_at: datetime
     ) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    rule_id: str
+    state: bytes  # JSON: ``Analytic.export``
+    keys: int
+    updated_at: datetime
+
+
+class DetectionStateRepository(Protocol):
+    """What the detection engine's analytics learned, one row per analytic (``Engine.export_state``)."""
+
+    def all(self) -> list[StoredState]: ...
+
+    def put(self, *, rule_id: str, state: bytes, keys: int, updated_at: datetime) -> None: ...
+
+
+class OperatorRiskRepository(Protocol):
+    """Detection signals about an operator in one tenant: alerts naming them as the actor."""
+
+    def get(self, *, tenant_id: str, operator_id: str) -> tuple[RiskSignal, ...]: ...
+
+    def put(
+        self, *, tenant_id: str, operator_id: str, signals: Sequence[RiskSignal], updated_at: datetime
+    ) -> None: ...
 
 
 class CertificateFetcher(Protocol):

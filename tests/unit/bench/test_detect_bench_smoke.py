@@ -25,8 +25,9 @@ def test_a_small_run_prints_every_figure(
     monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)
     result = module.main(["--events", "3000", "--repeats", "1", "--entities", "300", "--backtest", "4000"])
-    for key in ("events_per_s", "parse_floor_per_s", "bytes_per_entity", "backtest_1m_50_rules_s"):
+    for key in ("events_per_s", "events_per_s_with_ai", "parse_floor_per_s", "bytes_per_entity"):
         assert result[key] > 0, key
-    assert result["backtest_rules"] == 50
+    assert result["backtest_1m_50_rules_s"] > 0 and result["backtest_rules"] == 50
+    assert result["learned_analytics"] >= 9  # the with-AI run has the baselines the plain run has not
     assert result["chains_planted"] > 0 and result["chain_alerts"] == result["chains_planted"]
     assert '"events_per_s"' in capsys.readouterr().out

@@ -1,8 +1,9 @@
 """Fakes of the verification and notification channels, used by the demo and unit tests.
 
 Each records what it was asked to do, so tests (and the demo's console) can see the call placed,
-the push sent, the secret delivered. The fake notifier keeps delivered secrets in memory only: it
-stands for the person's own mailbox, which the agent never sees.
+the push sent, the secret delivered, the runbook's notification sent, the ticket opened or
+commented. The fake notifier keeps delivered secrets in memory only: it stands for the person's own
+mailbox, which the agent never sees.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from deskguard.domain.errors import ConnectorError, ConnectorTimeout
 from deskguard.domain.model import Person
 from deskguard.domain.ports import Randomness
 
@@ -79,4 +81,98 @@ class FakeNotifier:
                 raise OSError("mail relay refused the message")
             ref = self._random.new_id("dlv")
             self.deliveries.append(Delivery(ref, tenant_id, person.id, channel, kind, secret))
+            return ref
+
+
+class _Flaky:
+    """Failure injection shared by the runbook fakes, and their idempotency by key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done: dict[str, str] = {}  # idempotency key -> the first reference
+        self.timeouts = 0  # the next N calls time out before acting
+        self.fail_next: str | None = None  # message of a definite refusal, raised once
+
+    def _check(self, name: str) -> None:
+        if self.timeouts:
+            self.timeouts -= 1
+            raise ConnectorTimeout(f"fake {name} did not answer in time")
+        if self.fail_next is not None:
+            message, self.fail_next = self.fail_next, None
+            raise ConnectorError(message)
+
+
+@dataclass(frozen=True, slots=True)
+class SentNotification:
+    reference: str
+    tenant_id: str
+    channel: str
+    to: str
+    subject: str
+    text: str
+    idempotency_key: str
+
+
+class FakeResponseNotifier(_Flaky):
+    """The runbooks' webhook, e-mail and Slack notifications, kept in memory."""
+
+    def __init__(self, *, randomness: Randomness) -> None:
+        super().__init__()
+        self._random = randomness
+        self.sent: list[SentNotification] = []
+
+    def send(
+        self, *, tenant_id: str, channel: str, to: str, subject: str, text: str, idempotency_key: str
+    ) -> str:
+        with self._lock:
+            self._check("notifier")
+            if idempotency_key in self._done:
+                return self._done[idempotency_key]
+            ref = self._random.new_id("ntf")
+            self.sent.append(SentNotification(ref, tenant_id, channel, to, subject, text, idempotency_key))
+            self._done[idempotency_key] = ref
+            return ref
+
+
+@dataclass(slots=True)
+class FakeTicket:
+    reference: str
+    tenant_id: str
+    title: str
+    text: str
+    comments: list[str]
+
+
+class FakeTicketing(_Flaky):
+    """An in-memory ITSM: tickets opened by runbooks, and comments on any ticket reference."""
+
+    def __init__(self, *, randomness: Randomness) -> None:
+        super().__init__()
+        self._random = randomness
+        self.tickets: dict[str, FakeTicket] = {}  # opened here
+        self.comments: list[tuple[str, str, str]] = []  # (tenant, ticket reference, text)
+
+    def open(self, *, tenant_id: str, title: str, text: str, idempotency_key: str) -> str:
+        with self._lock:
+            self._check("ticketing")
+            if idempotency_key in self._done:
+                return self._done[idempotency_key]
+            ref = self._random.new_id("TKT")
+            self.tickets[ref] = FakeTicket(ref, tenant_id, title, text, [])
+            self._done[idempotency_key] = ref
+            return ref
+
+    def comment(self, *, tenant_id: str, ticket_ref: str, text: str, idempotency_key: str) -> str:
+        with self._lock:
+            self._check("ticketing")
+            if idempotency_key in self._done:
+                return self._done[idempotency_key]
+            ticket = self.tickets.get(ticket_ref)
+            if ticket is not None and ticket.tenant_id != tenant_id:
+                raise ConnectorError(f"ticket {ticket_ref} not found")
+            if ticket is not None:
+                ticket.comments.append(text)
+            self.comments.append((tenant_id, ticket_ref, text))
+            ref = self._random.new_id("cmt")
+            self._done[idempotency_key] = ref
             return ref

@@ -27,6 +27,7 @@ from deskguard.adapters.db.repositories_detection import signals_of
 from deskguard.adapters.db.repositories_people import _person
 from deskguard.adapters.db.tables import (
     GrantRow,
+    OperatorRiskRow,
     OperatorRow,
     PersonRiskRow,
     PersonRow,
@@ -83,6 +84,12 @@ _GRANTS = select(func.count()).select_from(GrantRow).where(_LIVE_GRANT).scalar_s
 _RISK_ROW = and_(PersonRiskRow.tenant_id == _TENANT, PersonRiskRow.person_id == _PERSON)
 _RISK = select(PersonRiskRow.signals).where(_RISK_ROW).scalar_subquery()
 _WATCH = select(PersonRiskRow.watch_until).where(_RISK_ROW).scalar_subquery()
+_MANAGER = select(PersonRiskRow.manager_validation_until).where(_RISK_ROW).scalar_subquery()
+_OPERATOR_RISK = (
+    select(OperatorRiskRow.signals)
+    .where(OperatorRiskRow.tenant_id == _TENANT, OperatorRiskRow.operator_id == _OPERATOR)
+    .scalar_subquery()
+)
 
 SNAPSHOT = (
     select(
@@ -98,6 +105,8 @@ SNAPSHOT = (
         _GRANTS.label("grants"),
         _RISK.label("risk"),
         _WATCH.label("watch_until"),
+        _MANAGER.label("manager_validation_until"),
+        _OPERATOR_RISK.label("operator_risk"),
     )
     .join(TenantRow, TenantRow.id == PersonRow.tenant_id)
     .where(PersonRow.tenant_id == _TENANT, PersonRow.id == _PERSON)
@@ -214,6 +223,8 @@ def read_snapshot(
         grant_live=live,
         risk=signals_of(row.risk),
         watch_until=row.watch_until,
+        manager_validation_until=row.manager_validation_until,
+        operator_risk=signals_of(row.operator_risk),
     )
 
 

@@ -144,6 +144,16 @@ class SqlRiskRepository(SqlRepository):
             return
         self._upsert(tenant_id, person_id, updated_at, watch_until=until)
 
+    def require_manager_validation(
+        self, *, tenant_id: str, person_id: str, until: datetime, updated_at: datetime
+    ) -> None:
+        """Sensitive requests on the person need their manager until ``until`` (never shortened)."""
+        row = self._row(tenant_id, person_id)
+        current = None if row is None else row.manager_validation_until
+        if current is not None and current >= until:
+            return
+        self._upsert(tenant_id, person_id, updated_at, manager_validation_until=until)
+
     def _row(self, tenant_id: str, person_id: str) -> PersonRiskRow | None:
         return self._first(
             select(PersonRiskRow).where(

@@ -423,6 +423,8 @@ class PersonRiskRow(Base):
     person_id: Mapped[str] = mapped_column(ID, primary_key=True)
     signals: Mapped[str] = mapped_column(Text)
     watch_until: Mapped[datetime | None]  # on the watch list until then (a response runbook's step)
+    # sensitive requests on the person need their manager's confirmation until then (a runbook's step)
+    manager_validation_until: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
 
@@ -435,3 +437,117 @@ class ResponseRunRow(Base):
     runbook_id: Mapped[str] = mapped_column(String(200))
     alert_id: Mapped[str] = mapped_column(ID)
     created_at: Mapped[datetime]
+
+
+class ResponseStepRow(Base):
+    """One step of a runbook run (``deskguard.domain.response``): awaiting approval, retrying, done..."""
+
+    __tablename__ = "response_steps"
+    __table_args__ = (
+        Index("ix_response_steps_tenant_status", "tenant_id", "status"),
+        Index("ix_response_steps_due", "status", "next_attempt_at"),
+    )
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    runbook_id: Mapped[str] = mapped_column(String(200))
+    alert_id: Mapped[str] = mapped_column(ID)
+    rule_id: Mapped[str] = mapped_column(String(200))
+    person_id: Mapped[str | None] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(CODE)
+    params: Mapped[dict[str, Any]]
+    approval: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(CODE)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None]
+    approver_id: Mapped[str | None] = mapped_column(ID)
+    comment: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class CaseRow(Base):
+    """Triage cases (``detection.triage``): alerts about one entity close in time, with the priority
+    and its explanation. ``first_seen``/``last_seen`` are epoch seconds of the alerts' evidence."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_tenant_status_priority", "tenant_id", "status", "priority"),
+        Index("ix_cases_tenant_entity", "tenant_id", "entity_kind", "entity", "status"),
+    )
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    entity_kind: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16))
+    first_seen: Mapped[float] = mapped_column(Double)
+    last_seen: Mapped[float] = mapped_column(Double)
+    alert_count: Mapped[int] = mapped_column(Integer)
+    rule_ids: Mapped[str] = mapped_column(Text)  # sorted JSON list of the distinct rules
+    priority: Mapped[float] = mapped_column(Double)
+    explanation: Mapped[str] = mapped_column(Text)  # JSON list of reasons
+    risk: Mapped[float] = mapped_column(Double)
+    closed_at: Mapped[datetime | None]
+    closed_reason: Mapped[str] = mapped_column(Text)
+
+
+class CaseAlertRow(Base):
+    """Which case each alert was filed into (an alert belongs to one case)."""
+
+    __tablename__ = "case_alerts"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
+        Index("ix_case_alerts_tenant_case", "tenant_id", "case_id"),
+    )
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ID)
+
+
+class VerdictRow(Base):
+    """The current verdict on each alert; a later one replaces it (the ledger keeps every one)."""
+
+    __tablename__ = "verdicts"
+    __table_args__ = (
+        Index("ix_verdicts_tenant_case", "tenant_id", "case_id"),
+        Index("ix_verdicts_tenant_at", "tenant_id", "at"),
+    )
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ID)
+    verdict: Mapped[str] = mapped_column(CODE)
+    operator_id: Mapped[str] = mapped_column(ID)
+    comment: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class TriageModelRow(Base):
+    """Each tenant's learned priority model, as JSON (``detection.triage.TriageModel``)."""
+
+    __tablename__ = "triage_models"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
+    verdicts: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class DetectionStateRow(Base):
+    """What one analytic learned (its baselines), as exported by ``Engine.export_state``."""
+
+    __tablename__ = "detection_state"
+    rule_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # JSON (orjson)
+    keys: Mapped[int] = mapped_column(Integer)  # how many keys it holds: people, numbers, tenants...
+    updated_at: Mapped[datetime]
+
+
+class OperatorRiskRow(Base):
+    """The detection signals about an operator in one tenant (alerts naming them as the actor)."""
+
+    __tablename__ = "operator_risk"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    operator_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    signals: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -42,6 +42,13 @@ from deskguard.adapters.db.repositories_requests import (
     SqlProofRepository,
     SqlRequestRepository,
 )
+from deskguard.adapters.db.repositories_response import SqlResponseStepRepository
+from deskguard.adapters.db.repositories_state import SqlDetectionStateRepository, SqlOperatorRiskRepository
+from deskguard.adapters.db.repositories_triage import (
+    SqlCaseRepository,
+    SqlTriageModelRepository,
+    SqlVerdictRepository,
+)
 from deskguard.domain.errors import Conflict
 
 
@@ -104,8 +111,14 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(session)
         self.risk = SqlRiskRepository(session)
         self.responses = SqlResponseRunRepository(session)
+        self.response_steps = SqlResponseStepRepository(session)
         self.quarantine = SqlQuarantineRepository(session)
         self.detection_cursor = SqlDetectionCursorRepository(session)
+        self.detection_state = SqlDetectionStateRepository(session)
+        self.operator_risk = SqlOperatorRiskRepository(session)
+        self.cases = SqlCaseRepository(session)
+        self.verdicts = SqlVerdictRepository(session)
+        self.triage_models = SqlTriageModelRepository(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,8 +1,8 @@
 """An in-memory identity provider: the demo's directory and the reference for the IdP contract.
 
 It keeps accounts per (tenant, person), honours idempotency keys (a retried execution returns the
-first result and changes nothing twice), and can be told to fail or time out, so the fail-closed
-paths of the broker are testable.
+first result and changes nothing twice), and can be told to fail or time out (before acting, or
+after acting with the answer lost), so the fail-closed and retry paths are testable.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from deskguard.domain.actions import ActionKind
+from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.errors import ConnectorError, ConnectorTimeout
 from deskguard.domain.model import FactorKind, Person
 from deskguard.domain.ports import ExecutionResult, Health, Randomness
@@ -23,6 +23,8 @@ class _Account:
     locked: bool = False
     factors: set[str] = field(default_factory=set)
     sessions_revoked: int = 0
+    suspended: bool = False
+    suspensions: int = 0  # how many times a suspension acted (idempotency keeps it at one per step)
     groups: set[str] = field(default_factory=set)
     recovery_email: str = ""
     phones: list[str] = field(default_factory=list)
@@ -36,9 +38,12 @@ class FakeIdentityProvider:
         self._accounts: dict[tuple[str, str], _Account] = {}
         self._results: dict[str, ExecutionResult] = {}
         self._lock = threading.Lock()
-        self.calls: list[tuple[str, str, ActionKind, str]] = []  # (tenant, person, kind, key)
+        # (tenant, person, kind, idempotency key) of every call, answered or not
+        self.calls: list[tuple[str, str, ActionKind | ResponseAction, str]] = []
         self.fail_next: str | None = None  # message of a definite failure to raise once
         self.timeout_next = False
+        self.timeouts = 0  # the next N calls time out before acting
+        self.lost_answers = 0  # the next N calls act, then time out: the answer is lost
 
     def account(self, *, tenant_id: str, person_id: str) -> _Account:
         return self._accounts.setdefault((tenant_id, person_id), _Account())
@@ -48,14 +53,14 @@ class FakeIdentityProvider:
         *,
         tenant_id: str,
         person: Person,
-        kind: ActionKind,
+        kind: ActionKind | ResponseAction,
         params: dict[str, Any],
         idempotency_key: str,
     ) -> ExecutionResult:
         with self._lock:
             self.calls.append((tenant_id, person.id, kind, idempotency_key))
-            if self.timeout_next:
-                self.timeout_next = False
+            if self.timeout_next or self.timeouts:
+                self.timeout_next, self.timeouts = False, max(0, self.timeouts - 1)
                 raise ConnectorTimeout("fake identity provider did not answer in time")
             if self.fail_next is not None:
                 message, self.fail_next = self.fail_next, None
@@ -72,10 +77,20 @@ class FakeIdentityProvider:
             )
             result = self._apply(account, kind=kind, params=params)
             self._results[idempotency_key] = result
+            if self.lost_answers:
+                self.lost_answers -= 1
+                raise ConnectorTimeout("fake identity provider acted but its answer was lost")
             return result
 
-    def _apply(self, account: _Account, *, kind: ActionKind, params: dict[str, Any]) -> ExecutionResult:
+    def _apply(
+        self, account: _Account, *, kind: ActionKind | ResponseAction, params: dict[str, Any]
+    ) -> ExecutionResult:
         match kind:
+            case ResponseAction.SUSPEND_ACCOUNT:
+                account.suspended = True
+                account.suspensions += 1
+                account.sessions_revoked += 1  # a suspended account keeps no session
+                return ExecutionResult(summary={"suspended": True})
             case ActionKind.RESET_PASSWORD:
                 account.password_generation += 1
                 return ExecutionResult(

@@ -2,7 +2,10 @@
 
 Sigma rules and correlations cover single events, counts and sequences. What is left needs memory
 of a different shape: the countries a person usually signs in from, the deskguard executions an
-identity-provider change should match, the identity a caller claimed on a ticket. Each analytic
+identity-provider change should match, the identity a caller claimed on a ticket. Some learn
+baselines over weeks (a person's countries and networks, an operator's rates, a caller's
+identities, a tenant's usual chains of changes): their ``learned`` state is persisted and restored
+(``Engine.export_state``). Each analytic
 is configured from a content file (``analytic: <kind>`` with ``params``), keeps bounded state keyed
 by tenant and entity, and returns findings with the values that explain them.
 
@@ -32,6 +35,9 @@ from deskguard.detection.analytics.identity import (
     SessionHijack,
     UnbrokeredChange,
 )
+from deskguard.detection.analytics.operators import OperatorProfile
+from deskguard.detection.analytics.profiles import CallerProfile, PersonProfile
+from deskguard.detection.analytics.sequence import SequenceModel
 
 __all__ = [
     "KINDS",
@@ -59,6 +65,10 @@ KINDS: dict[str, Callable[[RuleMeta, dict[str, Any]], Analytic]] = {
         PushFatigue,
         OutOfHours,
         RateBaseline,
+        PersonProfile,
+        CallerProfile,
+        OperatorProfile,
+        SequenceModel,
     )
 }
 

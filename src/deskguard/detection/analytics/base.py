@@ -66,15 +66,27 @@ def _duration(value: Any, name: str) -> float:
 
 
 class Analytic:
-    """Base: parameters read with defaults; subclasses say which activities they watch."""
+    """Base: parameters read with defaults; subclasses say which activities they watch.
+
+    ``learned`` names the ``Bounded`` attributes that hold what the analytic learned over weeks
+    (baselines): they are exported and restored (``export``/``restore``), so that a restart keeps
+    them and a replay can rebuild them. Their values are JSON values (lists, dicts with string
+    keys, numbers, strings); keys are strings or tuples of strings. Short-lived state (a window
+    of minutes) is not persisted: a restart loses at most that window.
+    """
 
     kind: ClassVar[str]
+    learned: ClassVar[tuple[str, ...]] = ()
     activities: frozenset[str]
     meta: RuleMeta
 
     def __init__(self, meta: RuleMeta, params: dict[str, Any]) -> None:
         self.meta = meta
         self._params = dict(params)
+
+    def fresh(self) -> Analytic:
+        """The same analytic with no state: each engine learns on its own (content is shared)."""
+        return type(self)(self.meta, self._params)
 
     def param(self, name: str, default: Any) -> Any:
         return self._params.get(name, default)
@@ -101,6 +113,43 @@ class Analytic:
 
     def observe(self, event: Event) -> list[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def export(self) -> dict[str, list[list[Any]]]:
+        """The learned state as JSON values: per attribute, its ``[key, value]`` pairs, oldest first."""
+        out: dict[str, list[list[Any]]] = {}
+        for name in self.learned:
+            table: Bounded = getattr(self, name)
+            out[name] = [
+                [list(key) if isinstance(key, tuple) else key, self.encode(name, value)]
+                for key, value in table.items()
+            ]
+        return out
+
+    def encode(self, name: str, value: Any) -> Any:
+        """One learned value as JSON values (an analytic holding other types overrides the pair)."""
+        return value
+
+    def decode(self, name: str, value: Any) -> Any:
+        return value
+
+    def restore(self, state: dict[str, Any]) -> int:
+        """Replace the learned state with an export's; returns how many keys it restored.
+
+        Raises ``AnalyticError`` naming the attribute when the export does not have the shape."""
+        restored = 0
+        for name in self.learned:
+            pairs = state.get(name, [])
+            if not isinstance(pairs, list):
+                raise AnalyticError(f"state.{name}: expected a list of [key, value] pairs")
+            table: Bounded = getattr(self, name)
+            table.clear()
+            for pair in pairs:
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise AnalyticError(f"state.{name}: expected [key, value] pairs, got {pair!r:.80}")
+                key = tuple(pair[0]) if isinstance(pair[0], list) else pair[0]
+                table.put(key, self.decode(name, pair[1]))
+                restored += 1
+        return restored
 
 
 def user_of(event: Event) -> str:

@@ -251,6 +251,7 @@ class RateBaseline(Analytic):
     """
 
     kind = "rate_baseline"
+    learned = ("_state",)
 
     def __init__(self, meta: RuleMeta, params: dict[str, Any]) -> None:
         super().__init__(meta, params)
@@ -310,6 +311,24 @@ class RateBaseline(Analytic):
         )
         entities = {"actor": who} if self.group == "actor_user" else {"tenant": who}
         return [Finding(entities, ids, first, event.time, text)]
+
+    def encode(self, name: str, value: Any) -> Any:
+        recent, history, hour, count, quiet_until = value
+        slots = {str(k): v for k, v in history.items()}
+        return [[list(item) for item in recent], slots, hour, count, quiet_until]
+
+    def decode(self, name: str, value: Any) -> Any:
+        try:
+            recent, history, hour, count, quiet_until = value
+            return [
+                deque(((float(t), str(i)) for t, i in recent), maxlen=10_000),
+                {int(k): [int(v[0]), int(v[1])] for k, v in history.items()},
+                None if hour is None else int(hour),
+                int(count),
+                float(quiet_until),
+            ]
+        except (TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise AnalyticError(f"state.{name}: not a rate baseline ({exc})") from None
 
 
 def _hour_of_week(epoch: float) -> int:

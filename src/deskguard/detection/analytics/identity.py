@@ -21,9 +21,10 @@ from deskguard.detection.event import Event
 class AfterRecovery(Analytic):
     """After a reset or recovery of a person: what their account does next.
 
-    ``watch`` is one of ``new_country`` (a sign-in from a country never seen for the person, or
-    through an anonymising proxy), ``sensitive_app`` (an application on the sensitive list) or
-    ``app_burst`` (``distinct_apps`` different applications), within ``window`` of the recovery.
+    ``watch`` is one of ``new_country`` (a sign-in from a country never seen for the person,
+    through an anonymising proxy, or from a hosting network: a datacentre is nobody's home),
+    ``sensitive_app`` (an application on the sensitive list) or ``app_burst`` (``distinct_apps``
+    different applications), within ``window`` of the recovery.
     """
 
     kind = "after_recovery"
@@ -78,15 +79,14 @@ class AfterRecovery(Analytic):
         novel = bool(country) and known is not None and country not in known
         if country and (known is None or novel):  # written only when it changes: the common case reads
             self._countries.put(key, (known or frozenset()) | {country})
-        if recovered is None or not (novel or event.is_proxy):
+        if recovered is None or not (novel or event.is_proxy or event.is_hosting):
             return []
-        why = (
-            "through an anonymising proxy"
-            if event.is_proxy
-            else f"from {country}, never seen for this person"
-        )
-        if novel and event.is_proxy:
-            why = f"from {country}, never seen for this person, through an anonymising proxy"
+        reasons = [f"from {country}, never seen for this person"] if novel else []
+        if event.is_proxy:
+            reasons.append("through an anonymising proxy" + (f" ({event.network})" if event.network else ""))
+        elif event.is_hosting:
+            reasons.append(f"from a hosting network ({event.network or 'organisation unknown'})")
+        why = ", ".join(reasons)
         seen = ", ".join(sorted(known or ())) or "none"
         return [
             self._finding(

@@ -6,9 +6,11 @@ person's login when the event carries one (``data.person_login`` or ``subject.pe
 enrichment step may add), else the person id; a ticket with no person yet is about its claimed
 identity.
 
-A ``request.decided`` event carries the whole Decision; the values the policy rules saw (the trace)
-are copied into ``extra`` under short names (``phone_changed_days``, ``privileged``, ``local_hour``...)
-with the whole set under ``extra["facts"]``.
+A ``request.*`` event names the action kind (``extra["action_kind"]``), which alerts on it carry as
+their ``action`` entity (response runbooks trigger on it). A ``request.decided`` event carries the
+whole Decision; the values the policy rules saw (the trace) are copied into ``extra`` under short
+names (``phone_changed_days``, ``privileged``, ``local_hour``...) with the whole set under
+``extra["facts"]``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ FACT_NAMES: dict[str, str] = {
     "target.privileged": "privileged",
     "target.watchlisted": "watchlisted",
     "target.risk_score": "risk_score",
+    "target.manager_validation_required": "manager_validation_required",
     "target.phone_changed_days": "phone_changed_days",
     "target.has_phone": "has_phone",
     "target.has_push_device": "has_push_device",
@@ -61,6 +64,8 @@ FACT_NAMES: dict[str, str] = {
     "operator.outsourced": "operator_outsourced",
     "operator.provider": "operator_provider",
     "operator.has_live_grant": "operator_has_live_grant",
+    "operator.risk_score": "operator_risk_score",
+    "request.risk_score": "request_risk_score",
     "request.origin": "origin",
     "request.channel": "request_channel",
     "request.has_ticket": "has_ticket",
@@ -120,6 +125,8 @@ def parse(raw: dict[str, Any]) -> list[Event]:
     data = mapping(record.get("data"), "data")
 
     extra = _extra(kind, data, record)
+    if kind.startswith("request.") and isinstance(extra.get("kind"), str) and extra["kind"]:
+        extra["action_kind"] = extra["kind"]  # alerts on this event name it (entity ``action``)
     privileged = record.get("subject.person_privileged")  # added by the outbox consumer's enrichment
     if isinstance(privileged, bool):
         extra.setdefault("privileged", privileged)

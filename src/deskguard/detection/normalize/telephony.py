@@ -2,8 +2,8 @@
 
 ``{"type": "call", "call_id", "started_at", "caller_number", "called_number", "direction",
 "attestation", "sip_identity", "claimed_identity", "ticket_id", "agent", "duration_s",
-"voice_synthetic_score", "tenant"}``. Only ``call_id`` and ``started_at`` are required; the other
-fields may be absent or null. Unknown fields are ignored (they stay in ``raw``).
+"voice_synthetic_score", "notes", "transcript", "tenant"}``. Only ``call_id`` and ``started_at``
+are required; the other fields may be absent or null. Unknown fields are ignored (they stay in ``raw``).
 
 When ``attestation`` is absent and ``sip_identity`` holds the SIP Identity header, the PASSporT's
 ``attest`` and ``orig.tn`` claims are read from its payload; the signature is verified at ingest
@@ -26,6 +26,7 @@ from deskguard.detection.parsing import Quarantined, Record, e164
 SOURCE = "telephony"
 RECORD_TYPE = "call"
 DIRECTIONS = ("inbound", "outbound")
+MAX_TEXT = 20_000  # characters of notes and transcript scored for pressure (a long call's start)
 
 
 def detect(raw: dict[str, Any]) -> bool:
@@ -61,6 +62,10 @@ def parse(raw: dict[str, Any]) -> list[Event]:
         "voice_synthetic_score": _number(rec.get("voice_synthetic_score"), "voice_synthetic_score", 0.0, 1.0),
         "attestation_source": "record" if attestation else "",
     }
+    # the agent's notes and the call's transcript: scored for social-engineering pressure
+    said = [strict_text(rec.get(name), name, numbers=False) for name in ("notes", "transcript")]
+    if any(said):
+        extra["text"] = "\n".join(part for part in said if part)[:MAX_TEXT]
     if identity:
         claimed, facts = passport_facts(identity, e164(caller))
         extra.update(facts)

@@ -204,6 +204,20 @@ def test_the_smallest_record() -> None:
     assert event.extra == {"direction": "inbound"}
 
 
+def test_notes_and_transcript_become_the_text_scored_for_pressure() -> None:
+    raw = load("telephony", "call_minimal.json")
+    raw |= {"notes": "  caller in a hurry ", "transcript": "x" * 30_000}
+    event = one(telephony, raw)
+    assert event.extra["text"].startswith("caller in a hurry\nxxx")
+    assert len(event.extra["text"]) == 20_000  # a long call's start, not all of it
+
+
+def test_notes_that_are_not_text_are_quarantined() -> None:
+    raw = load("telephony", "call_minimal.json") | {"transcript": ["a", "list"]}
+    with pytest.raises(Quarantined, match="transcript must be a string"):
+        telephony.parse(raw)
+
+
 def test_an_explicit_attestation_wins_over_the_header() -> None:
     raw = load("telephony", "call_sip_identity.json")
     raw["attestation"] = "b"
