@@ -57,6 +57,7 @@ class Network:
 
 
 PRIVATE = Network(private=True)
+_ADDRESS_TYPES = (str, ipaddress.IPv4Address, ipaddress.IPv6Address)
 
 
 class GeoResolver(Protocol):
@@ -126,7 +127,9 @@ class CachedResolver:
         self._cached = functools.lru_cache(maxsize=cache_size)(self._uncached)
 
     def lookup(self, ip: str | IPAddress) -> Network | None:
-        if not isinstance(ip, str | ipaddress.IPv4Address | ipaddress.IPv6Address):
+        if type(ip) is str:  # the common case first: one lookup per event, most of them cached
+            return self._cached(ip)
+        if not isinstance(ip, _ADDRESS_TYPES):
             return None
         return self._cached(ip)
 

@@ -173,3 +173,13 @@ def test_a_restart_anywhere_gives_the_alerts_of_an_uninterrupted_run(
 
     assert sorted(said(before) + said(after)) == said(whole)
     assert orjson.dumps(after.engine.export_state()) == orjson.dumps(whole.engine.export_state())
+
+
+@given(values=st.lists(st.sampled_from([f"v{i}" for i in range(40)]), max_size=300))
+def test_a_profile_remembers_a_bounded_number_of_values(values: list[str]) -> None:
+    from deskguard.detection.analytics.profiles import MAX_VALUES, _bump
+
+    counts: dict[str, int] = {}
+    for value in values:
+        _bump(counts, value)
+        assert value in counts and len(counts) <= MAX_VALUES + 1

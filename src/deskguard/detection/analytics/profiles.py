@@ -19,8 +19,12 @@ WEIGHTS = {"country": 2, "network": 1, "device": 1, "hour": 1}
 
 
 def _bump(counts: dict[str, int], value: str) -> None:
-    counts[value] = counts.get(value, 0) + 1
-    if len(counts) > MAX_VALUES:
+    seen = counts.get(value)
+    if seen is not None:  # the usual place, network, device: one write
+        counts[value] = seen + 1
+        return
+    counts[value] = 1
+    if len(counts) > MAX_VALUES:  # the rarest goes (the first of ties: older than the newcomer)
         rarest = min(counts, key=counts.__getitem__)
         if rarest != value:
             del counts[rarest]
