@@ -137,27 +137,37 @@ def test_notifications_and_tickets_are_retried_too(uow_factory, tmp_path: Path) 
     assert {s.status for s in stored(world)} == {StepStatus.DONE}
 
 
-def test_a_step_whose_process_died_mid_call_is_taken_over_after_its_lease(uow_factory) -> None:
-    world = build_world(uow_factory)
+def _store_revoke(
+    world: World, *, run_id: str, person_id: str, status: StepStatus, attempts: int, due: datetime
+) -> None:
+    """A revoke_sessions step stored as a worker would find it (no runbook run behind it)."""
     now = world.clock.now()
-    orphan = ResponseStep(
+    step = ResponseStep(
         tenant_id="t_a",
-        run_id="rsp_orphan",
+        run_id=run_id,
         index=0,
         runbook_id="Respond.Test.Revoke",
         alert_id="alr_1",
         rule_id="Some.Rule.Id",
-        person_id="plain",
+        person_id=person_id,
         kind="revoke_sessions",
-        status=StepStatus.RUNNING,
-        attempts=1,
-        next_attempt_at=now + LEASE,
+        status=status,
+        attempts=attempts,
+        next_attempt_at=due,
         created_at=now,
         updated_at=now,
     )
     with world.ctx.uow() as uow:
-        uow.response_steps.add(orphan)
+        uow.response_steps.add(step)
         uow.commit()
+
+
+def test_a_step_whose_process_died_mid_call_is_taken_over_after_its_lease(uow_factory) -> None:
+    world = build_world(uow_factory)
+    due = world.clock.now() + LEASE
+    _store_revoke(
+        world, run_id="rsp_orphan", person_id="plain", status=StepStatus.RUNNING, attempts=1, due=due
+    )
     worker = Responder(world.ctx)
     assert worker.tick() == 0  # its process may still be calling
     world.clock.advance(seconds=LEASE.total_seconds())
@@ -170,25 +180,14 @@ def test_a_step_whose_process_died_mid_call_is_taken_over_after_its_lease(uow_fa
 def test_an_orphan_at_its_last_attempt_fails_instead_of_acting_again(uow_factory) -> None:
     world = build_world(uow_factory)
     now = world.clock.now()
-    with world.ctx.uow() as uow:
-        uow.response_steps.add(
-            ResponseStep(
-                tenant_id="t_a",
-                run_id="rsp_orphan",
-                index=0,
-                runbook_id="Respond.Test.Revoke",
-                alert_id="alr_1",
-                rule_id="Some.Rule.Id",
-                person_id="plain",
-                kind="revoke_sessions",
-                status=StepStatus.RUNNING,
-                attempts=MAX_ATTEMPTS,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        uow.commit()
+    _store_revoke(
+        world,
+        run_id="rsp_orphan",
+        person_id="plain",
+        status=StepStatus.RUNNING,
+        attempts=MAX_ATTEMPTS,
+        due=now,
+    )
     assert Responder(world.ctx).tick() == 1
     (step,) = stored(world)
     assert step.status == StepStatus.FAILED and world.idp.calls == []
@@ -217,25 +216,9 @@ def test_a_step_approved_after_a_timeout_retries_from_the_worker(uow_factory, tm
 def test_a_person_gone_from_the_directory_before_the_retry_fails_the_step(uow_factory) -> None:
     world = build_world(uow_factory)
     now = world.clock.now()
-    with world.ctx.uow() as uow:
-        uow.response_steps.add(
-            ResponseStep(
-                tenant_id="t_a",
-                run_id="rsp_gone",
-                index=0,
-                runbook_id="Respond.Test.Revoke",
-                alert_id="alr_1",
-                rule_id="Some.Rule.Id",
-                person_id="ghost",
-                kind="revoke_sessions",
-                status=StepStatus.RETRYING,
-                attempts=1,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        uow.commit()
+    _store_revoke(
+        world, run_id="rsp_gone", person_id="ghost", status=StepStatus.RETRYING, attempts=1, due=now
+    )
     assert Responder(world.ctx).tick() == 1
     (step,) = stored(world)
     assert step.status == StepStatus.FAILED and "person ghost is not in the directory" in step.detail
