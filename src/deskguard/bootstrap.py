@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
+from deskguard.adapters.channels.delivery import ChannelRouter
 from deskguard.adapters.channels.fake import (
     FakeIdentityVerification,
     FakeNotifier,
@@ -21,6 +23,10 @@ from deskguard.adapters.channels.fake import (
     FakeTelephony,
     FakeTicketing,
 )
+from deskguard.adapters.channels.slack import SlackNotifier, SlackSettings
+from deskguard.adapters.channels.smtp import SmtpNotifier, SmtpSettings
+from deskguard.adapters.channels.teams import TeamsNotifier, TeamsSettings
+from deskguard.adapters.channels.webhooks import WebhookNotifier, WebhookSettings
 from deskguard.adapters.db.decision_reads import SqlDecisionReader
 from deskguard.adapters.db.engine import make_engine
 from deskguard.adapters.db.health import readiness
@@ -34,12 +40,15 @@ from deskguard.api.app import create_app
 from deskguard.app.context import AppContext
 from deskguard.app.detection import Detector
 from deskguard.app.stir import StirVerifier
+from deskguard.bootstrap_export import export_plan
+from deskguard.bootstrap_idp import identity_provider
 from deskguard.detection.content import load_content
 from deskguard.detection.geo import GeoError, GeoResolver, resolver
 from deskguard.detection.networks import NO_NETWORKS, NetworksError, load_networks
 from deskguard.detection.runbooks import load_runbooks
 from deskguard.domain.errors import ConfigurationError
-from deskguard.domain.ports import Channels, Clock, Randomness, Witness
+from deskguard.domain.ports import Channels, Clock, Randomness, ResponseNotifier, Witness
+from deskguard.domain.ports_poll import LogSource
 from deskguard.policy.loader import load_policy
 from deskguard.settings import Settings
 
@@ -56,6 +65,7 @@ class Runtime:
     notifier: FakeNotifier
     response_notifier: FakeResponseNotifier
     ticketing: FakeTicketing
+    log_sources: tuple[tuple[str, LogSource], ...] = ()  # (tenant, IdP log) pairs to poll
 
 
 def build(
@@ -75,6 +85,7 @@ def build(
     telephony, push = FakeTelephony(randomness=rnd), FakePushChannel()
     idv, notifier = FakeIdentityVerification(randomness=rnd), FakeNotifier(randomness=rnd)
     response_notifier, ticketing = FakeResponseNotifier(randomness=rnd), FakeTicketing(randomness=rnd)
+    real_idp = identity_provider(settings, clock=clock or SystemClock(), randomness=rnd)
     ctx = AppContext(
         uow=SqlUnitOfWorkFactory(engine),
         reads=SqlUnitOfWorkFactory(engine, read_only=True),
@@ -83,18 +94,19 @@ def build(
         random=rnd,
         secrets=AesGcmSecretBox(settings.master_key_bytes()),
         channels=Channels(
-            idp=idp,
+            idp=real_idp.idp if real_idp else idp,  # runtime.idp stays the fake for demo and tests
             telephony=telephony,
             push=push,
             idv=idv,
             notifier=notifier,
-            response_notifier=response_notifier,
+            response_notifier=_response_notifier(settings, fallback=response_notifier),
             ticketing=ticketing,
         ),
         policy=load_policy(settings.policy_path),
         ledger_origin=settings.ledger_origin,
         witness=_witnesses(settings, clock=clock or SystemClock()),
         detector=_detector(settings),
+        exports=export_plan(settings),  # SIEM/SOAR: alerts queued where stored (bootstrap_export)
     )
     return Runtime(
         settings=settings,
@@ -107,7 +119,41 @@ def build(
         notifier=notifier,
         response_notifier=response_notifier,
         ticketing=ticketing,
+        log_sources=real_idp.log_sources if real_idp else (),
     )
+
+
+def _response_notifier(settings: Settings, *, fallback: ResponseNotifier) -> ResponseNotifier:
+    """The runbooks' notifier: by channel, the real adapter of each configured one, else ``fallback``."""
+    try:
+        routes: dict[str, ResponseNotifier] = {}
+        if settings.smtp_host:
+            smtp = SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_from,
+                username=settings.smtp_username or None,
+                password=settings.smtp_password or None,
+                ca_file=settings.smtp_ca_file,
+            )
+            routes["email"] = SmtpNotifier(smtp)
+        if settings.slack_bot_token:
+            routes["slack"] = SlackNotifier(
+                SlackSettings(
+                    bot_token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret or None
+                )
+            )
+        if settings.teams_webhook_url:
+            teams = TeamsSettings(
+                webhook_url=settings.teams_webhook_url, approval_base_url=settings.approval_base_url
+            )
+            routes["teams"] = TeamsNotifier(teams)
+        if settings.notify_webhook_url:
+            hook = WebhookSettings(url=settings.notify_webhook_url, secret=settings.notify_webhook_secret)
+            routes["webhook"] = WebhookNotifier(hook)
+    except ValidationError as exc:
+        raise ConfigurationError(f"notification settings: {exc}") from None
+    return ChannelRouter(routes=routes, fallback=fallback) if routes else fallback
 
 
 def _detector(settings: Settings) -> Detector:

@@ -68,6 +68,51 @@ class Settings(BaseSettings):
     checkpoint_every_seconds: float = Field(
         default=60.0, gt=0, description="... or this long after the last one"
     )
+    # Runbook notifications (docs/connectors/notifications.md). A channel left unset uses the fake.
+    # Secrets are references, env://NAME or file:///path, checked when the adapter is built.
+    smtp_host: str = ""  # set: e-mail notifications go out by SMTP submission with STARTTLS
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_username: str = ""
+    smtp_password: str = ""  # SecretRef
+    smtp_from: str = ""
+    smtp_ca_file: Path | None = None  # PEM CA bundle the server's certificate is verified against
+    slack_bot_token: str = ""  # SecretRef; set: Slack notifications by chat.postMessage
+    slack_signing_secret: str = ""  # SecretRef; checks Slack's inbound requests
+    teams_webhook_url: str = ""  # SecretRef (the signed Workflows URL is the credential)
+    approval_base_url: str = "http://127.0.0.1:8000"  # deskguard's public URL, for approval links
+    notify_webhook_url: str = ""  # set: webhook notifications, signed per Standard Webhooks
+    notify_webhook_secret: str = ""  # SecretRef to whsec_<base64>
+    # Identity provider (docs/connectors/okta.md, entra.md): one per deployment; unset: the fake.
+    # Secrets are references, env://NAME or file:///path, resolved when the adapter is built.
+    okta_org_url: str = ""  # https://{org}.okta.com
+    okta_api_token: str = ""  # SecretRef to an Okta API token (SSWS)
+    entra_tenant_id: str = ""  # directory (tenant) id or its onmicrosoft.com domain
+    entra_client_id: str = ""
+    entra_client_secret: str = ""  # SecretRef to the app registration's client secret
+    idp_logs_tenant: str = ""  # deskguard tenant whose detection receives the IdP's logs; unset: no polling
+    idp_logs_poll_seconds: float = Field(default=30.0, gt=0)
+    # LDAP directory as the identity provider (docs/connectors/ldap.md): set ldap_url to use it.
+    ldap_url: str = ""  # ldap://host:389 or ldaps://host:636
+    ldap_bind_dn: str = ""  # the service account
+    ldap_bind_password: str = ""  # SecretRef (env://NAME or file:///path)
+    ldap_base_dn: str = ""  # where people are searched
+    ldap_user_attribute: str = "mail"  # compared with the person's e-mail (uid, userPrincipalName...)
+    ldap_group_base_dn: str = ""  # privilege groups (grant_privilege); unset: the base DN
+    ldap_flavour: str = "openldap"  # openldap | active_directory
+    ldap_start_tls: bool = False
+    ldap_ca_file: Path | None = None  # PEM bundle trusted for ldaps:// and StartTLS
+    # SIEM/SOAR export (docs/connectors/siem.md): a destination is on when its host or URL is set
+    export_syslog_host: str = ""  # RFC 5424 over TCP, CEF payload; TLS when export_syslog_tls_ca is set
+    export_syslog_port: int = Field(default=6514, gt=0, lt=65536)
+    export_syslog_tls_ca: Path | None = None  # PEM CA file the collector's certificate must chain to
+    export_splunk_url: str = ""  # https://splunk:8088 (HEC; /services/collector/event is appended)
+    export_splunk_token: str = ""  # SecretRef: env://NAME or file:///path
+    export_splunk_index: str = ""
+    export_thehive_url: str = ""  # TheHive 5 base URL; alerts only
+    export_thehive_key: str = ""  # SecretRef of the API key
+    export_thehive_organisation: str = ""
+    export_max_queue: int = Field(default=10_000, ge=1)  # pending items per destination
+    export_max_attempts: int = Field(default=8, ge=1)
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024
@@ -79,6 +124,14 @@ class Settings(BaseSettings):
             host, _, port = self.witness_syslog.rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"DESKGUARD_WITNESS_SYSLOG must be host:port, not {self.witness_syslog!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _one_identity_provider(self) -> Settings:
+        if self.okta_org_url and not self.okta_org_url.startswith("https://"):
+            raise ValueError("DESKGUARD_OKTA_ORG_URL must be https://{org}.okta.com")
+        if self.okta_org_url and (self.entra_tenant_id or self.entra_client_id):
+            raise ValueError("configure one identity provider: DESKGUARD_OKTA_* or DESKGUARD_ENTRA_*")
         return self
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_exports_api import dead_letter
 
 from deskguard.domain.response import ResponseStep, StepStatus
 from http_client import Api, served_routes
@@ -58,6 +59,8 @@ BODIES: dict[tuple[str, str], dict | None] = {
     ("GET", "/api/v1/tenants/{tenant_id}/responses"): None,
     ("POST", "/api/v1/tenants/{tenant_id}/responses/{run_id}/steps/{index}/approve"): {"comment": "ok"},
     ("POST", "/api/v1/tenants/{tenant_id}/responses/{run_id}/steps/{index}/refuse"): {"comment": "no"},
+    ("GET", "/api/v1/tenants/{tenant_id}/exports/dead-letters"): None,
+    ("POST", "/api/v1/tenants/{tenant_id}/exports/dead-letters/{dead_letter_id}/retry"): None,
     ("GET", "/api/v1/hooks/okta/{tenant_id}"): None,
     ("POST", "/api/v1/hooks/okta/{tenant_id}"): {"eventType": "com.okta.event_hook", "data": {"events": []}},
 }
@@ -98,6 +101,7 @@ def _objects_in_a(api: Api) -> dict[str, str]:
         "person_id": "plain",
         "person": "plain",
         "event_id": event,
+        "dead_letter_id": str(dead_letter(api, "t_a")),
     }
 
 
@@ -164,6 +168,7 @@ OBJECT_ROUTES = sorted(
             "{alert_id}",
             "{case_id}",
             "{run_id}",
+            "{dead_letter_id}",
         )
     )
 )

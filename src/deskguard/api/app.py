@@ -21,6 +21,7 @@ from deskguard.api.routes import (
     detection,
     directory,
     events,
+    exports,
     grants,
     portal,
     requests,
@@ -104,6 +105,7 @@ def create_app(
     app.state.seen_signatures = OrderedDict()  # signed ingest deliveries, against replays
     errors.install(app)
     routes = (directory, requests, grants, events, audit, portal, webhooks, detection, triage, responses)
+    routes = (*routes, exports)
     for module in routes:
         app.include_router(module.router)
 

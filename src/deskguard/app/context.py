@@ -20,6 +20,7 @@ from deskguard.domain.ports import (
     UnitOfWorkFactory,
     Witness,
 )
+from deskguard.domain.ports_export import ExportPlan
 
 if TYPE_CHECKING:
     from deskguard.app.detection import Detector
@@ -53,3 +54,4 @@ class AppContext:
     ledger_origin: str = "deskguard.local"  # checkpoints name each log <origin>/tenants/<tenant id>
     witness: Witness | None = None  # where signed checkpoints are published outside the database
     detector: Detector | None = None  # the live detection pipeline (app.detection)
+    exports: ExportPlan = ExportPlan()  # SIEM/SOAR destinations and delivery limits (app.export)

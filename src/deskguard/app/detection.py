@@ -16,6 +16,7 @@ from datetime import datetime
 
 from deskguard.app.access import require_operator
 from deskguard.app.context import AppContext
+from deskguard.app.export import enqueue_alerts
 from deskguard.app.respond import StepOutcome, respond
 from deskguard.app.stir import StirVerifier
 from deskguard.app.triage import file_alerts
@@ -32,6 +33,7 @@ from deskguard.domain.errors import NotFound, ValidationFailed
 from deskguard.domain.events import Actor, ActorKind
 from deskguard.domain.model import OperatorRole
 from deskguard.domain.ports import AlertQuery, QuarantineEntry, UnitOfWork
+from deskguard.domain.ports_export import ExportPlan
 
 INGESTERS = frozenset({OperatorRole.ANALYST, OperatorRole.ADMIN})
 # Alerts are for the people who investigate and answer for them, not for the agents they watch.
@@ -145,7 +147,7 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
     with ctx.uow() as uow:
         for entry in quarantined:
             uow.quarantine.add(entry)
-        _save(uow, raised.values(), now=now)
+        _save(uow, raised.values(), now=now, exports=ctx.exports)
         uow.commit()
     result.alerts = list(raised.values())
     result.responses = respond(ctx, detector.runbooks, result.alerts)  # at once: seconds count
@@ -201,14 +203,16 @@ def consume_outbox(ctx: AppContext, *, tenant_id: str, limit: int = 1000) -> int
                     envelope["subject"]["person_privileged"] = privileged
                 for alert in detector.pipeline.feed(envelope, source="deskguard", tenant=tenant_id):
                     raised[alert.id] = alert
-        _save(uow, raised.values(), now=ctx.clock.now())
+        _save(uow, raised.values(), now=ctx.clock.now(), exports=ctx.exports)
         uow.detection_cursor.set(tenant_id=tenant_id, outbox_seq=max(e.seq or 0 for e in events))
         uow.commit()
     respond(ctx, detector.runbooks, raised.values())
     return len(events)
 
 
-def _save(uow: UnitOfWork, alerts: Iterable[Alert], *, now: datetime) -> None:
+def _save(
+    uow: UnitOfWork, alerts: Iterable[Alert], *, now: datetime, exports: ExportPlan | None = None
+) -> None:
     """Store the alerts, and add each one to the risk of the person it names (detection.risk), and
     to the risk of the operator it names as the actor (an operator far above their baseline).
 
@@ -240,6 +244,8 @@ def _save(uow: UnitOfWork, alerts: Iterable[Alert], *, now: datetime) -> None:
     for (tenant_id, operator_id), signals in operators.items():
         uow.operator_risk.put(tenant_id=tenant_id, operator_id=operator_id, signals=signals, updated_at=now)
     file_alerts(uow, alerts, now=now)  # app.triage: cases, ranked with the person's new risk
+    if exports is not None:
+        enqueue_alerts(uow, alerts, plan=exports, now=now)  # app.export: queued, sent by the worker
 
 
 def list_alerts(ctx: AppContext, *, actor: Actor, query: AlertQuery) -> list[Alert]:

@@ -17,6 +17,7 @@ from rich.console import Console
 from deskguard.bootstrap import Runtime, build, http_app
 from deskguard.domain.errors import ConfigurationError, PolicyError, ValidationFailed
 from deskguard.settings import Settings, load_settings
+from deskguard.workers.ticker import Ticker
 
 app = typer.Typer(help="deskguard: the security broker for IT helpdesks.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -29,6 +30,7 @@ console = Console(stderr=True)
 def _mount_groups() -> None:
     from deskguard.cli.audit import audit_app
     from deskguard.cli.baselines import baselines_app
+    from deskguard.cli.connectors import connectors_app
     from deskguard.cli.detect import replay, rules_app, sim_app, text_app
     from deskguard.cli.policy import policy_app
 
@@ -38,6 +40,7 @@ def _mount_groups() -> None:
     app.add_typer(sim_app, name="sim", help="Synthetic data for trying the detection engine.")
     app.add_typer(text_app, name="text", help="The social-engineering pressure model for ticket text.")
     app.add_typer(baselines_app, name="baselines")
+    app.add_typer(connectors_app, name="connectors")
     app.command("replay")(replay)
 
 
@@ -80,6 +83,10 @@ def _serve(runtime: Runtime, *, host: str, port: int) -> None:
     detector = OutboxDetector(runtime.ctx)
     responder = Responder(runtime.ctx)  # runbook steps whose connector timed out, retried with back-off
     keeper = BaselineKeeper(runtime.ctx, tick_s=settings.baselines_persist_seconds)
+    from deskguard.workers.idp_logs import IdpLogPoller, PollTarget
+
+    targets = [PollTarget(tenant, source) for tenant, source in runtime.log_sources]
+    poller = IdpLogPoller(runtime.ctx, targets=targets, tick_s=settings.idp_logs_poll_seconds)
     try:
         keys = restore(runtime.ctx)
         console.print(f"detection baselines restored: {keys} keys")
@@ -89,13 +96,29 @@ def _serve(runtime: Runtime, *, host: str, port: int) -> None:
     detector.start()
     responder.start()
     keeper.start()
+    if targets:
+        poller.start()
     try:
         uvicorn.run(http_app(runtime), host=host, port=port, log_level="info")
     finally:
         responder.stop()
         detector.stop()
         keeper.stop()
+        if targets:
+            poller.stop()
         checkpointer.stop()
+
+
+def _exporter(runtime: Runtime) -> Ticker | None:
+    from deskguard.bootstrap_export import export_sinks
+    from deskguard.workers.exporter import Exporter
+
+    if not runtime.ctx.exports.destinations:
+        return None
+    exporter = Exporter(runtime.ctx, export_sinks(runtime.settings))
+    exporter.start()
+    console.print(f"SIEM/SOAR export to: {', '.join(sorted(runtime.ctx.exports.destinations))}")
+    return exporter
 
 
 @app.command()

@@ -19,6 +19,8 @@ from deskguard.detection.risk import RiskSignal
 from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.events import DomainEvent
 from deskguard.domain.model import Operator, Person, Provider, Tenant, Ticket
+from deskguard.domain.ports_export import ExportQueueRepository
+from deskguard.domain.ports_poll import PollCursorRepository
 from deskguard.domain.ports_response import ResponseNotifier, ResponseStepRepository, Ticketing
 from deskguard.domain.ports_triage import CaseRepository, TriageModelRepository, VerdictRepository
 from deskguard.domain.requests import ActionRequest, Approval, Grant, Proof, RequestState
@@ -436,6 +438,8 @@ class UnitOfWork(Protocol):
     cases: CaseRepository
     verdicts: VerdictRepository
     triage_models: TriageModelRepository
+    exports: ExportQueueRepository  # SIEM/SOAR deliveries (domain.ports_export)
+    idp_poll: PollCursorRepository  # IdP log pollers' checkpoints (domain.ports_poll)
 
     def __enter__(self) -> Self: ...
 

@@ -551,3 +551,50 @@ class OperatorRiskRow(Base):
     operator_id: Mapped[str] = mapped_column(ID, primary_key=True)
     signals: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class ExportQueueRow(Base):
+    """SIEM/SOAR deliveries (``app.export``): one row per item and destination, kept once sent."""
+
+    __tablename__ = "export_queue"
+    __table_args__ = (
+        UniqueConstraint("destination", "item_key", name="uq_export_queue_destination_key"),
+        Index("ix_export_queue_due", "destination", "status", "next_attempt_at"),
+        Index("ix_export_queue_tenant_status", "tenant_id", "status"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    destination: Mapped[str] = mapped_column(String(32))
+    tenant_id: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(CODE)  # ledger_record | alert
+    item_key: Mapped[str] = mapped_column(ID)  # alert id or ledger event id
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_error: Mapped[str] = mapped_column(Text)
+
+
+class ExportCursorRow(Base):
+    """How far each destination has queued each tenant's ledger (the last record index queued)."""
+
+    __tablename__ = "export_cursors"
+    destination: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    ledger_idx: Mapped[int] = mapped_column(BigInteger)
+
+
+class IdpPollCursorRow(Base):
+    """Where each identity-provider log poller stands (``domain.ports_poll``): one row per stream."""
+
+    __tablename__ = "idp_poll_cursor"
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_url: Mapped[str] = mapped_column(Text)
+    last_time: Mapped[str] = mapped_column(String(64))
+    last_id: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]

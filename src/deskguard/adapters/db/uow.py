@@ -26,6 +26,7 @@ from deskguard.adapters.db.repositories_detection import (
     SqlResponseRunRepository,
     SqlRiskRepository,
 )
+from deskguard.adapters.db.repositories_export import SqlExportQueueRepository
 from deskguard.adapters.db.repositories_people import (
     SqlOperatorRepository,
     SqlPersonRepository,
@@ -35,6 +36,7 @@ from deskguard.adapters.db.repositories_people import (
     SqlTokenRepository,
     SqlTotpStateRepository,
 )
+from deskguard.adapters.db.repositories_poll import SqlPollCursorRepository
 from deskguard.adapters.db.repositories_requests import (
     SqlApprovalRepository,
     SqlGrantRepository,
@@ -119,6 +121,8 @@ class SqlUnitOfWork:
         self.cases = SqlCaseRepository(session)
         self.verdicts = SqlVerdictRepository(session)
         self.triage_models = SqlTriageModelRepository(session)
+        self.exports = SqlExportQueueRepository(session)
+        self.idp_poll = SqlPollCursorRepository(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

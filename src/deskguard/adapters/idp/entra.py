@@ -1,0 +1,368 @@
+"""Microsoft Entra ID: the ``IdentityProvider`` port over Microsoft Graph v1.0 (httpx, no SDK).
+
+Authentication: OAuth 2.0 client credentials with a client secret (a ``SecretRef``), token cached
+until a minute before it expires. Certificate credentials are not implemented yet.
+
+Actions (the user is found by userPrincipalName = the person's e-mail):
+
+- ``reset_password``: ``PATCH /users/{id}`` with a ``passwordProfile`` holding a password deskguard
+  generates (the app-only route; ``authenticationMethods/resetPassword`` is delegated-only). The
+  password is returned as ``ExecutionResult.secret`` for the broker to deliver to the verified
+  channel, never stored. Retried: the same body twice sets the same password.
+- ``issue_temporary_access_pass``: ``POST …/temporaryAccessPassMethods``; the pass is the secret.
+  Not retried: a second POST replaces the first pass, whose answer may have been lost.
+- ``revoke_sessions``: ``POST …/revokeSignInSessions`` (retried: it only moves a timestamp to now).
+- ``reset_mfa``: delete every authentication method except the password and the e-mail (the
+  recovery address, kept as the other connectors keep it), then revoke sessions. ``remove_factor``:
+  delete one method by id. Deletes are not retried (the second answers 404).
+- ``grant_privilege``: ``POST /roleManagement/directory/roleAssignments`` (role definition id, or a
+  role's exact display name). Not retried (a second assignment conflicts). The time box is the
+  broker's: Entra does not expire this assignment by itself.
+- ``suspend_account``: ``PATCH accountEnabled=false`` then revoke sessions (both repeatable).
+
+``unlock_account`` (Entra smart lockout has no admin unlock call) and the other kinds are refused.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
+from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
+from deskguard.adapters.idp._once import Once
+from deskguard.adapters.idp.okta import secret
+from deskguard.domain.actions import ActionKind, ResponseAction
+from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
+from deskguard.domain.model import Person
+from deskguard.domain.ports import ExecutionResult, Health, Randomness
+
+VENDOR = "Microsoft Graph"
+GRAPH = "https://graph.microsoft.com/v1.0"
+LOGIN = "https://login.microsoftonline.com"
+SCOPE = "https://graph.microsoft.com/.default"
+
+# @odata.type of an authentication method -> its collection under /users/{id}/authentication
+METHODS = {
+    "#microsoft.graph.phoneAuthenticationMethod": "phoneMethods",
+    "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod": "microsoftAuthenticatorMethods",
+    "#microsoft.graph.fido2AuthenticationMethod": "fido2Methods",
+    "#microsoft.graph.softwareOathAuthenticationMethod": "softwareOathMethods",
+    "#microsoft.graph.emailAuthenticationMethod": "emailMethods",
+    "#microsoft.graph.windowsHelloForBusinessAuthenticationMethod": "windowsHelloForBusinessMethods",
+    "#microsoft.graph.temporaryAccessPassAuthenticationMethod": "temporaryAccessPassMethods",
+    "#microsoft.graph.platformCredentialAuthenticationMethod": "platformCredentialMethods",
+}
+KEPT_ON_RESET = {
+    "#microsoft.graph.passwordAuthenticationMethod",
+    "#microsoft.graph.emailAuthenticationMethod",
+}
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+def seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def check_tenant(value: str) -> str:
+    """A directory (tenant) id or a verified domain: one path segment, nothing else."""
+    if not value or not all(c.isalnum() or c in "-." for c in value):
+        raise ConfigurationError(
+            f"entra_tenant_id: {value!r} is not a tenant id or domain", field="entra_tenant_id"
+        )
+    return value
+
+
+class GraphClient:
+    """Graph calls with a cached client-credentials token; shared by the adapter and the pollers."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        client_secret: str,
+        now: Callable[[], datetime],
+        client: httpx.Client | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        """``client_secret`` is a ``SecretRef`` (``env://`` or ``file://``), resolved here."""
+        if not client_id:
+            raise ConfigurationError("entra_client_id is required", field="entra_client_id")
+        self.tenant = check_tenant(tenant_id)
+        self._client_id = client_id
+        self._secret = secret(client_secret, field="entra_client_secret")
+        self._now = now
+        self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self._backoff = backoff
+        self._sleep = sleep
+        self._token: tuple[str, datetime] | None = None
+        self._lock = threading.Lock()
+
+    def _retry(self, once: Callable[[], httpx.Response], *, idempotent: bool) -> httpx.Response:
+        extra = {"sleep": self._sleep} if self._sleep is not None else {}
+        return with_retries(once, idempotent=idempotent, backoff=self._backoff, **extra)
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is not None and self._now() < self._token[1]:
+                return self._token[0]
+            form = {
+                "client_id": self._client_id,
+                "client_secret": self._secret,
+                "scope": SCOPE,
+                "grant_type": "client_credentials",
+            }
+            url = f"{LOGIN}/{self.tenant}/oauth2/v2.0/token"
+            # Asking for a token twice changes nothing: retried.
+            response = self._retry(
+                lambda: send(self._client, "POST", url, vendor="Entra token", data=form), idempotent=True
+            )
+            body = json_body(response, vendor="Entra token")
+            if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+                raise ConnectorError("Entra token endpoint answered without an access_token (malformed)")
+            lifetime = body.get("expires_in", 0)
+            seconds = int(lifetime) if isinstance(lifetime, int | str) and str(lifetime).isdigit() else 0
+            self._token = (body["access_token"], self._now() + timedelta(seconds=max(0, seconds - 60)))
+            return self._token[0]
+
+    def check_own(self, url: str) -> None:
+        if not url.startswith(GRAPH + "/"):
+            raise ConnectorError(f"{VENDOR}: refusing to send the token to {urlsplit(url).netloc or url!r}")
+
+    def call(self, method: str, path_or_url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        url = path_or_url if path_or_url.startswith("https://") else GRAPH + path_or_url
+        self.check_own(url)
+
+        def once() -> httpx.Response:
+            headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
+            try:
+                return send(self._client, method, url, vendor=VENDOR, headers=headers, **kwargs)
+            except Retryable:
+                raise
+            except ConnectorError:
+                self._forget_token_if_rejected()
+                raise
+
+        return self._retry(once, idempotent=idempotent)
+
+    def _forget_token_if_rejected(self) -> None:
+        # A refusal may be a revoked or rotated token: the next call asks for a new one (cheap).
+        with self._lock:
+            self._token = None
+
+
+class EntraIdentityProvider:
+    name = "entra"
+
+    def __init__(self, *, graph: GraphClient, randomness: Randomness) -> None:
+        self.graph = graph
+        self._random = randomness
+        self._once = Once()
+
+    def execute(
+        self,
+        *,
+        tenant_id: str,
+        person: Person,
+        kind: ActionKind | ResponseAction,
+        params: dict[str, Any],
+        idempotency_key: str,
+    ) -> ExecutionResult:
+        handler = self._handlers().get(kind)
+        if handler is None:
+            raise ConnectorError(f"Entra connector does not support the action {kind}")
+        return self._once.run(idempotency_key, lambda: handler(person, params))
+
+    def health(self) -> Health:
+        try:
+            body = json_body(
+                self.graph.call(
+                    "GET", "/organization", idempotent=True, params={"$select": "id,displayName"}
+                ),
+                vendor=VENDOR,
+            )
+        except (ConnectorError, ConnectorTimeout) as exc:
+            return Health(ok=False, detail=str(exc))
+        orgs = body.get("value") if isinstance(body, dict) else None
+        name = (
+            orgs[0].get("displayName", "?")
+            if isinstance(orgs, list) and orgs and isinstance(orgs[0], dict)
+            else "?"
+        )
+        return Health(ok=True, detail=f"Graph reachable; tenant {self.graph.tenant} ({name})")
+
+    def _handlers(
+        self,
+    ) -> dict[ActionKind | ResponseAction, Callable[[Person, dict[str, Any]], ExecutionResult]]:
+        return {
+            ActionKind.RESET_PASSWORD: self._reset_password,
+            ActionKind.ISSUE_TEMPORARY_ACCESS_PASS: self._tap,
+            ActionKind.REVOKE_SESSIONS: self._revoke_sessions,
+            ActionKind.RESET_MFA: self._reset_mfa,
+            ActionKind.REMOVE_FACTOR: self._remove_factor,
+            ActionKind.GRANT_PRIVILEGE: self._grant,
+            ResponseAction.SUSPEND_ACCOUNT: self._suspend,
+        }
+
+    def _json(self, response: httpx.Response) -> Any:
+        return json_body(response, vendor=VENDOR)
+
+    def user_id(self, person: Person) -> str:
+        if not person.email:
+            raise ConnectorError(f"Entra: person {person.id} has no e-mail to find their userPrincipalName")
+        body = self._json(
+            self.graph.call("GET", f"/users/{seg(person.email)}", idempotent=True, params={"$select": "id"})
+        )
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
+            raise ConnectorError(f"{VENDOR} answered a user without an id (malformed)")
+        return body["id"]
+
+    def _reset_password(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        uid = self.user_id(person)
+        password = (
+            f"{self._random.token(15)}-Aa1"  # ~120 random bits; the suffix meets Entra's complexity rule
+        )
+        force = bool(params.get("force_change_at_next_sign_in", True))
+        profile = {"password": password, "forceChangePasswordNextSignIn": force}
+        self.graph.call("PATCH", f"/users/{seg(uid)}", idempotent=True, json={"passwordProfile": profile})
+        return ExecutionResult(
+            summary={"password_changed": True, "force_change": force},
+            secret=password,
+            secret_kind="temporary_password",
+        )
+
+    def _tap(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        uid = self.user_id(person)
+        body = {
+            "lifetimeInMinutes": int(params["lifetime_minutes"]),
+            "isUsableOnce": bool(params["one_time"]),
+        }
+        answer = self._json(
+            self.graph.call(
+                "POST",
+                f"/users/{seg(uid)}/authentication/temporaryAccessPassMethods",
+                idempotent=False,
+                json=body,
+            )
+        )
+        if not isinstance(answer, dict) or not isinstance(answer.get("temporaryAccessPass"), str):
+            raise ConnectorError(
+                f"{VENDOR} created a Temporary Access Pass but did not return it (malformed)"
+            )
+        return ExecutionResult(
+            summary={
+                "lifetime_minutes": answer.get("lifetimeInMinutes", body["lifetimeInMinutes"]),
+                "one_time": answer.get("isUsableOnce", body["isUsableOnce"]),
+                "method_id": answer.get("id", ""),
+                "usable": answer.get("isUsable"),
+            },
+            secret=answer["temporaryAccessPass"],
+            secret_kind="temporary_access_pass",
+        )
+
+    def _revoke(self, uid: str) -> None:
+        self.graph.call("POST", f"/users/{seg(uid)}/revokeSignInSessions", idempotent=True)
+
+    def _revoke_sessions(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        self._revoke(self.user_id(person))
+        return ExecutionResult(summary={"sessions_revoked": True})
+
+    def _methods(self, uid: str) -> list[dict[str, Any]]:
+        body = self._json(
+            self.graph.call("GET", f"/users/{seg(uid)}/authentication/methods", idempotent=True)
+        )
+        items = body.get("value") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise ConnectorError(f"{VENDOR} answered authentication methods without a value list (malformed)")
+        return [m for m in items if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+    def _delete(self, uid: str, method: dict[str, Any]) -> None:
+        kind = method.get("@odata.type", "")
+        collection = METHODS.get(kind)
+        if collection is None:
+            raise ConnectorError(
+                f"Entra: authentication method type {kind or '?'} cannot be deleted by deskguard"
+            )
+        self.graph.call(
+            "DELETE", f"/users/{seg(uid)}/authentication/{collection}/{seg(method['id'])}", idempotent=False
+        )
+
+    def _reset_mfa(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        uid = self.user_id(person)
+        removed: list[str] = []
+        for method in self._methods(uid):
+            if method.get("@odata.type") in KEPT_ON_RESET:
+                continue
+            try:
+                self._delete(uid, method)
+            except ConnectorError as exc:
+                raise ConnectorError(f"{exc} (after removing {len(removed)} method(s): {removed})") from None
+            removed.append(str(method.get("@odata.type", "")).rsplit(".", 1)[-1])
+        self._revoke(uid)
+        return ExecutionResult(
+            summary={"factors_removed": len(removed), "methods": removed, "sessions_revoked": True}
+        )
+
+    def _remove_factor(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        uid = self.user_id(person)
+        factor = str(params["factor_id"])
+        method = next((m for m in self._methods(uid) if m["id"] == factor), None)
+        if method is None:
+            raise ConnectorError(f"Entra: authentication method {factor} is not registered for this user")
+        self._delete(uid, method)
+        return ExecutionResult(summary={"factor_removed": factor})
+
+    def _role_id(self, role: str) -> str:
+        if len(role) == 36 and role.count("-") == 4:
+            return role
+        escaped = role.replace("'", "''")
+        body = self._json(
+            self.graph.call(
+                "GET",
+                "/roleManagement/directory/roleDefinitions",
+                idempotent=True,
+                params={"$filter": f"displayName eq '{escaped}'", "$select": "id,displayName"},
+            )
+        )
+        items = body.get("value") if isinstance(body, dict) else None
+        ids = [
+            i["id"]
+            for i in items or []
+            if isinstance(i, dict) and i.get("displayName") == role and i.get("id")
+        ]
+        if len(ids) != 1:
+            raise ConnectorError(
+                f"Entra: {len(ids)} directory roles are named {role!r}; give the role definition id"
+            )
+        return str(ids[0])
+
+    def _grant(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        uid = self.user_id(person)
+        role_id = self._role_id(str(params["group"]))
+        body = {"principalId": uid, "roleDefinitionId": role_id, "directoryScopeId": "/"}
+        answer = self._json(
+            self.graph.call("POST", "/roleManagement/directory/roleAssignments", idempotent=False, json=body)
+        )
+        return ExecutionResult(
+            summary={
+                "group_added": params["group"],
+                "role_definition_id": role_id,
+                "assignment_id": answer.get("id", "") if isinstance(answer, dict) else "",
+                "duration_minutes": params.get("duration_minutes"),
+            }
+        )
+
+    def _suspend(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        uid = self.user_id(person)
+        self.graph.call("PATCH", f"/users/{seg(uid)}", idempotent=True, json={"accountEnabled": False})
+        self._revoke(uid)
+        return ExecutionResult(summary={"suspended": True, "sessions_revoked": True})

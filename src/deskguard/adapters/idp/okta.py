@@ -1,0 +1,246 @@
+"""Okta: the ``IdentityProvider`` port over the Okta management API (httpx, no SDK).
+
+Authentication is the API token (``Authorization: SSWS <token>``), read from a ``SecretRef``. OAuth
+2.0 service apps with ``private_key_jwt`` are not implemented yet.
+
+The user is found by login (``GET /api/v1/users/{login}``, the login being the person's e-mail);
+each action is one management call on that user's id. Retries (``connectors.retry``) are for calls
+whose repetition changes nothing:
+
+- reads (``GET``), ``PUT`` of a group membership, ``DELETE`` of the sessions: retried on 429/5xx
+  and timeouts, honouring ``Retry-After`` / ``X-Rate-Limit-Reset``;
+- the ``POST .../lifecycle/*`` calls are not documented as idempotent (a second ``reset_password``
+  mails a new link and voids the first; a second ``suspend`` or ``unlock`` is refused), and the
+  ``DELETE`` of one factor answers 404 the second time, which would misreport a success: tried once.
+  A timeout there raises ``ConnectorTimeout`` and the broker keeps the request pending.
+
+A repeated idempotency key answers the first result without calling Okta (``_once.Once``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
+from deskguard.adapters.connectors.retry import Backoff, with_retries
+from deskguard.adapters.connectors.secrets import resolve
+from deskguard.adapters.idp._once import Once
+from deskguard.domain.actions import ActionKind, ResponseAction
+from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
+from deskguard.domain.model import Person
+from deskguard.domain.ports import ExecutionResult, Health
+
+VENDOR = "Okta"
+
+
+def org_base(url: str, *, field: str = "okta_org_url") -> str:
+    """``https://host[:port]`` of an Okta org; anything else (http, a path, a query) is refused."""
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigurationError(
+            f"{field}: an Okta org URL is https://{{org}}.okta.com, not {url!r}", field=field
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigurationError(
+            f"{field}: give the org's origin only, without path or query: {url!r}", field=field
+        )
+    return f"https://{parts.netloc}"
+
+
+def secret(reference: str, *, field: str) -> str:
+    """The secret behind a ``SecretRef``; an inline value is a ``ConfigurationError`` naming ``field``."""
+    try:
+        return resolve(reference, field=field)
+    except ValueError as exc:
+        raise ConfigurationError(f"{field}: {exc}", field=field) from None
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+def seg(value: str) -> str:
+    """One path segment, fully escaped (a login or id never reaches another path)."""
+    return quote(value, safe="")
+
+
+class OktaIdentityProvider:
+    name = "okta"
+
+    def __init__(
+        self,
+        *,
+        org_url: str,
+        api_token: str,
+        client: httpx.Client | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        """``api_token`` is a ``SecretRef`` (``env://`` or ``file://``), resolved here."""
+        self.base = org_base(org_url)
+        token = secret(api_token, field="okta_api_token")
+        self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self._headers = {"Authorization": f"SSWS {token}", "Accept": "application/json"}
+        self._backoff = backoff
+        self._sleep = sleep
+        self._once = Once()
+
+    @property
+    def client(self) -> httpx.Client:
+        return self._client
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    def call(self, method: str, path_or_url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        """One Okta call, retried only when ``idempotent``. ``path_or_url`` is a path or an absolute
+        URL on this org (a pagination link)."""
+        url = path_or_url if path_or_url.startswith("https://") else self.base + path_or_url
+        self.check_own(url)
+        headers = {**self._headers, **kwargs.pop("headers", {})}
+
+        def once() -> httpx.Response:
+            return send(self._client, method, url, vendor=VENDOR, headers=headers, **kwargs)
+
+        extra = {"sleep": self._sleep} if self._sleep is not None else {}
+        return with_retries(once, idempotent=idempotent, backoff=self._backoff, **extra)
+
+    def check_own(self, url: str) -> None:
+        """``ConnectorError`` unless ``url`` is on this org: the token never goes to another host."""
+        if not url.startswith(self.base + "/"):
+            raise ConnectorError(f"{VENDOR}: refusing to send the token to {urlsplit(url).netloc or url!r}")
+
+    # --- the port --------------------------------------------------------------------------------
+    def execute(
+        self,
+        *,
+        tenant_id: str,
+        person: Person,
+        kind: ActionKind | ResponseAction,
+        params: dict[str, Any],
+        idempotency_key: str,
+    ) -> ExecutionResult:
+        handler = self._handlers().get(kind)
+        if handler is None:
+            raise ConnectorError(f"{VENDOR} connector does not support the action {kind}")
+        return self._once.run(idempotency_key, lambda: handler(person, params))
+
+    def health(self) -> Health:
+        try:
+            body = json_body(self.call("GET", "/api/v1/users/me", idempotent=True), vendor=VENDOR)
+        except (ConnectorError, ConnectorTimeout) as exc:
+            return Health(ok=False, detail=str(exc))
+        login = body.get("profile", {}).get("login", "?") if isinstance(body, dict) else "?"
+        return Health(ok=True, detail=f"{self.base} reachable; token acts as {login}")
+
+    # --- actions ---------------------------------------------------------------------------------
+    def _handlers(
+        self,
+    ) -> dict[ActionKind | ResponseAction, Callable[[Person, dict[str, Any]], ExecutionResult]]:
+        return {
+            ActionKind.RESET_PASSWORD: self._reset_password,
+            ActionKind.RESET_MFA: self._reset_mfa,
+            ActionKind.REMOVE_FACTOR: self._remove_factor,
+            ActionKind.REVOKE_SESSIONS: self._revoke_sessions,
+            ActionKind.UNLOCK_ACCOUNT: self._unlock,
+            ActionKind.GRANT_PRIVILEGE: self._grant,
+            ResponseAction.SUSPEND_ACCOUNT: self._suspend,
+        }
+
+    def user(self, person: Person) -> dict[str, Any]:
+        """The Okta user whose login is the person's e-mail; ``ConnectorError`` when there is none."""
+        if not person.email:
+            raise ConnectorError(f"{VENDOR}: person {person.id} has no e-mail to find their Okta login")
+        body = json_body(
+            self.call("GET", f"/api/v1/users/{seg(person.email)}", idempotent=True), vendor=VENDOR
+        )
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
+            raise ConnectorError(f"{VENDOR} answered a user without an id (malformed)")
+        return body
+
+    def _user_path(self, person: Person) -> tuple[str, str]:
+        user = self.user(person)
+        return f"/api/v1/users/{seg(user['id'])}", str(user.get("status", ""))
+
+    def _reset_password(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        if params.get("deliver_to", "verified_channel") != "verified_channel":
+            raise ConnectorError(
+                f"{VENDOR} resets are mailed by Okta to the user's verified e-mail; "
+                "deskguard never holds a reset link or password to give an agent",
+            )
+        path, _ = self._user_path(person)
+        self.call("POST", f"{path}/lifecycle/reset_password", idempotent=False, params={"sendEmail": "true"})
+        return ExecutionResult(
+            summary={
+                "password_reset": True,
+                "delivered_by": "okta_email_to_verified_address",
+                "deskguard_received_link": False,
+            }
+        )
+
+    def _reset_mfa(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, _ = self._user_path(person)
+        self.call("POST", f"{path}/lifecycle/reset_factors", idempotent=False)
+        return ExecutionResult(summary={"factors_reset": True})
+
+    def _remove_factor(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, _ = self._user_path(person)
+        factor = str(params["factor_id"])
+        self.call("DELETE", f"{path}/factors/{seg(factor)}", idempotent=False)
+        return ExecutionResult(summary={"factor_removed": factor})
+
+    def _revoke_sessions(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, _ = self._user_path(person)
+        self.call("DELETE", f"{path}/sessions", idempotent=True, params={"oauthTokens": "true"})
+        return ExecutionResult(summary={"sessions_revoked": True, "oauth_tokens_revoked": True})
+
+    def _unlock(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, status = self._user_path(person)
+        if status != "LOCKED_OUT":  # Okta refuses to unlock a user that is not locked
+            return ExecutionResult(summary={"unlocked": True, "was_locked": False, "okta_status": status})
+        self.call("POST", f"{path}/lifecycle/unlock", idempotent=False)
+        return ExecutionResult(summary={"unlocked": True, "was_locked": True})
+
+    def _suspend(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, status = self._user_path(person)
+        if status == "SUSPENDED":  # Okta refuses to suspend twice; the account is as asked
+            return ExecutionResult(summary={"suspended": True, "already_suspended": True})
+        self.call("POST", f"{path}/lifecycle/suspend", idempotent=False)
+        return ExecutionResult(summary={"suspended": True})
+
+    def _grant(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        user = self.user(person)
+        group_id = self._group_id(str(params["group"]))
+        self.call("PUT", f"/api/v1/groups/{seg(group_id)}/users/{seg(user['id'])}", idempotent=True)
+        return ExecutionResult(
+            summary={
+                "group_added": params["group"],
+                "okta_group_id": group_id,
+                "duration_minutes": params.get("duration_minutes"),
+            }
+        )
+
+    def _group_id(self, group: str) -> str:
+        """An Okta group id (``00g…``) as given, else the one group whose name is exactly ``group``."""
+        if group.startswith("00g") and group.isalnum():
+            return group
+        body = json_body(
+            self.call("GET", "/api/v1/groups", idempotent=True, params={"q": group, "limit": "200"}),
+            vendor=VENDOR,
+        )
+        if not isinstance(body, list):
+            raise ConnectorError(f"{VENDOR} answered a group search that is not a list (malformed)")
+        ids = [
+            g["id"]
+            for g in body
+            if isinstance(g, dict)
+            and isinstance(g.get("id"), str)
+            and (g.get("profile") or {}).get("name") == group
+        ]
+        if len(ids) != 1:
+            raise ConnectorError(f"{VENDOR}: {len(ids)} groups are named {group!r}; give the group id")
+        return ids[0]
