@@ -27,15 +27,14 @@ from deskguard.adapters.db.repositories_detection import signals_of
 from deskguard.adapters.db.repositories_people import _person
 from deskguard.adapters.db.tables import (
     GrantRow,
-    OperatorRiskRow,
     OperatorRow,
-    PersonRiskRow,
     PersonRow,
     ProofRow,
     ProviderRow,
     RequestRow,
     TenantRow,
 )
+from deskguard.adapters.db.tables_detection import OperatorRiskRow, PersonRiskRow
 from deskguard.domain.actions import ActionKind
 from deskguard.domain.model import Tenant
 from deskguard.domain.ports import DecisionSnapshot

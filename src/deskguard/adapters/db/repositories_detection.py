@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from deskguard.adapters.db.repositories_people import SqlRepository, rowcount
-from deskguard.adapters.db.tables import (
+from deskguard.adapters.db.tables_detection import (
     AlertRow,
     DetectionCursorRow,
     PersonRiskRow,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from deskguard.adapters.db.repositories_people import SqlRepository, rowcount
-from deskguard.adapters.db.tables import ExportCursorRow, ExportQueueRow
+from deskguard.adapters.db.tables_detection import ExportCursorRow, ExportQueueRow
 from deskguard.domain.ports_export import ExportItem, ExportKind, ExportStatus
 
 QUEUE_FULL = "queue full"

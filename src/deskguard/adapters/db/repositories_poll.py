@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deskguard.adapters.db.repositories_people import SqlRepository
-from deskguard.adapters.db.tables import IdpPollCursorRow
+from deskguard.adapters.db.tables_detection import IdpPollCursorRow
 from deskguard.domain.ports_poll import PollCursor
 
 

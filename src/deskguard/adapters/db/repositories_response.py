@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from deskguard.adapters.db.repositories_people import SqlRepository, rowcount
-from deskguard.adapters.db.tables import ResponseStepRow
+from deskguard.adapters.db.tables_detection import ResponseStepRow
 from deskguard.domain.response import DUE_STATUSES, ResponseStep, StepStatus
 
 

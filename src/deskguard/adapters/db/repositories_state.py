@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from deskguard.adapters.db.repositories_detection import signals_of
 from deskguard.adapters.db.repositories_people import SqlRepository
-from deskguard.adapters.db.tables import DetectionStateRow, OperatorRiskRow
+from deskguard.adapters.db.tables_detection import DetectionStateRow, OperatorRiskRow
 from deskguard.detection.risk import RiskSignal
 from deskguard.domain.ports import StoredState
 

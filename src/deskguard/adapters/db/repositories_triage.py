@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import bindparam, insert, select, update
 
 from deskguard.adapters.db.repositories_people import SqlRepository, rowcount
-from deskguard.adapters.db.tables import AlertRow, CaseAlertRow, CaseRow, TriageModelRow, VerdictRow
+from deskguard.adapters.db.tables_detection import AlertRow, CaseAlertRow, CaseRow, TriageModelRow, VerdictRow
 from deskguard.detection.alerts import Alert
 from deskguard.detection.triage import Case, CaseStatus, TriageModel, Verdict, VerdictRecord
 

@@ -13,6 +13,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+from deskguard.adapters.db import tables_detection  # noqa: F401 - its rows join the metadata
 from deskguard.adapters.db.tables import UTCDateTime, metadata
 
 
