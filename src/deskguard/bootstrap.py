@@ -42,6 +42,8 @@ from deskguard.app.detection import Detector
 from deskguard.app.stir import StirVerifier
 from deskguard.bootstrap_export import export_plan
 from deskguard.bootstrap_idp import identity_provider
+from deskguard.bootstrap_telephony import telephony as real_telephony
+from deskguard.bootstrap_ticketing import ticketing as real_ticketing
 from deskguard.detection.content import load_content
 from deskguard.detection.geo import GeoError, GeoResolver, resolver
 from deskguard.detection.networks import NO_NETWORKS, NetworksError, load_networks
@@ -95,12 +97,12 @@ def build(
         secrets=AesGcmSecretBox(settings.master_key_bytes()),
         channels=Channels(
             idp=real_idp.idp if real_idp else idp,  # runtime.idp stays the fake for demo and tests
-            telephony=telephony,
+            telephony=real_telephony(settings) or telephony,  # runtime.telephony stays the fake
             push=push,
             idv=idv,
             notifier=notifier,
             response_notifier=_response_notifier(settings, fallback=response_notifier),
-            ticketing=ticketing,
+            ticketing=real_ticketing(settings) or ticketing,  # runtime.ticketing stays the fake
         ),
         policy=load_policy(settings.policy_path),
         ledger_origin=settings.ledger_origin,

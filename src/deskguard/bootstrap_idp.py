@@ -2,7 +2,8 @@
 ``bootstrap.py``): which ``IdentityProvider`` executes actions, and which logs are polled.
 
 One identity provider per deployment: Okta when ``okta_org_url`` is set, Entra when
-``entra_tenant_id`` is, else none (``bootstrap`` keeps the fake). Two configured is an error.
+``entra_tenant_id`` is, LDAP, Keycloak (``keycloak_url``), Google Workspace
+(``google_service_account_key``), else none (``bootstrap`` keeps the fake). Two configured is an error.
 Log polling starts only when ``idp_logs_tenant`` names the deskguard tenant the logs belong to.
 """
 
@@ -14,6 +15,8 @@ from pydantic import ValidationError
 
 from deskguard.adapters.idp.entra import EntraIdentityProvider, GraphClient
 from deskguard.adapters.idp.entra_logs import AUDITS, SIGN_INS, EntraLog
+from deskguard.adapters.idp.google import GoogleClient, GoogleWorkspaceIdentityProvider
+from deskguard.adapters.idp.keycloak import KeycloakClient, KeycloakIdentityProvider
 from deskguard.adapters.idp.ldap import LdapIdentityProvider
 from deskguard.adapters.idp.ldap_settings import LdapSettings
 from deskguard.adapters.idp.okta import OktaIdentityProvider
@@ -32,6 +35,16 @@ class IdpConnector:
 
 def identity_provider(settings: Settings, *, clock: Clock, randomness: Randomness) -> IdpConnector | None:
     okta, entra = bool(settings.okta_org_url), bool(settings.entra_tenant_id or settings.entra_client_id)
+    keycloak = bool(settings.keycloak_url)
+    google = bool(settings.google_service_account_key or settings.google_admin_subject)
+    if (keycloak or google) and sum((okta, entra, bool(settings.ldap_url), keycloak, google)) > 1:
+        raise ConfigurationError(
+            "configure one identity provider: DESKGUARD_OKTA_*, _ENTRA_*, _LDAP_*, _KEYCLOAK_* or _GOOGLE_*"
+        )
+    if keycloak:
+        return IdpConnector(idp=_keycloak(settings, clock=clock), log_sources=())
+    if google:
+        return IdpConnector(idp=_google(settings, clock=clock, randomness=randomness), log_sources=())
     if okta and entra:
         raise ConfigurationError(
             "configure one identity provider: DESKGUARD_OKTA_* or DESKGUARD_ENTRA_*, not both"
@@ -87,3 +100,34 @@ def _ldap(settings: Settings, *, randomness: Randomness) -> LdapIdentityProvider
         field = f"ldap_{first['loc'][0]}" if first["loc"] else "ldap_url"
         raise ConfigurationError(f"DESKGUARD_{field.upper()}: {first['msg']}", field=field) from None
     return LdapIdentityProvider(ldap, randomness=randomness)
+
+
+def _keycloak(settings: Settings, *, clock: Clock) -> KeycloakIdentityProvider:
+    for field in ("keycloak_realm", "keycloak_client_id", "keycloak_client_secret"):
+        if not getattr(settings, field):
+            raise ConfigurationError(
+                f"DESKGUARD_{field.upper()} is required with DESKGUARD_KEYCLOAK_URL", field=field
+            )
+    client = KeycloakClient(
+        url=settings.keycloak_url,
+        realm=settings.keycloak_realm,
+        client_id=settings.keycloak_client_id,
+        client_secret=settings.keycloak_client_secret,
+        now=clock.now,
+    )
+    return KeycloakIdentityProvider(keycloak=client)
+
+
+def _google(settings: Settings, *, clock: Clock, randomness: Randomness) -> GoogleWorkspaceIdentityProvider:
+    for field in ("google_service_account_key", "google_admin_subject"):
+        if not getattr(settings, field):
+            raise ConfigurationError(
+                f"DESKGUARD_{field.upper()} is required for Google Workspace", field=field
+            )
+    client = GoogleClient(
+        service_account_key=settings.google_service_account_key,
+        admin_subject=settings.google_admin_subject,
+        customer=settings.google_customer,
+        now=clock.now,
+    )
+    return GoogleWorkspaceIdentityProvider(google=client, randomness=randomness)

@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     entra_client_secret: str = ""  # SecretRef to the app registration's client secret
     idp_logs_tenant: str = ""  # deskguard tenant whose detection receives the IdP's logs; unset: no polling
     idp_logs_poll_seconds: float = Field(default=30.0, gt=0)
+    # Keycloak as the identity provider (docs/connectors/keycloak.md): set keycloak_url to use it.
+    keycloak_url: str = ""  # https://sso.example.org (add /auth before Keycloak 17)
+    keycloak_realm: str = ""  # the realm of the people
+    keycloak_client_id: str = ""  # confidential client with a service account (manage-users)
+    keycloak_client_secret: str = ""  # SecretRef to that client's secret
+    # Google Workspace (docs/connectors/google.md): set google_service_account_key to use it.
+    google_service_account_key: str = ""  # SecretRef to the service account's JSON key
+    google_admin_subject: str = ""  # administrator e-mail the account acts as (domain-wide delegation)
+    google_customer: str = "my_customer"  # Workspace customer id (C0...) or my_customer
     # LDAP directory as the identity provider (docs/connectors/ldap.md): set ldap_url to use it.
     ldap_url: str = ""  # ldap://host:389 or ldaps://host:636
     ldap_bind_dn: str = ""  # the service account
@@ -101,6 +110,17 @@ class Settings(BaseSettings):
     ldap_flavour: str = "openldap"  # openldap | active_directory
     ldap_start_tls: bool = False
     ldap_ca_file: Path | None = None  # PEM bundle trusted for ldaps:// and StartTLS
+    # Automated call-back (docs/connectors/telephony.md): twilio | ari; unset: the fake.
+    telephony_vendor: str = Field(default="", pattern="^(|twilio|ari)$")
+    twilio_account_sid: str = ""  # AC...
+    twilio_auth_token: str = ""  # SecretRef; also the key of Twilio's callback signatures
+    twilio_from_number: str = ""  # E.164 caller id of the call-back
+    telephony_callback_base_url: str = ""  # deskguard's public https origin, as Twilio reaches it
+    ari_url: str = ""  # http(s)://asterisk:8088 (the /ari prefix is appended)
+    ari_user: str = ""
+    ari_password: str = ""  # SecretRef
+    ari_endpoint_template: str = "PJSIP/{number}@trunk"  # {number}: the registered number
+    ari_app: str = "deskguard"  # the Stasis application the call enters
     # SIEM/SOAR export (docs/connectors/siem.md): a destination is on when its host or URL is set
     export_syslog_host: str = ""  # RFC 5424 over TCP, CEF payload; TLS when export_syslog_tls_ca is set
     export_syslog_port: int = Field(default=6514, gt=0, lt=65536)
@@ -113,6 +133,17 @@ class Settings(BaseSettings):
     export_thehive_organisation: str = ""
     export_max_queue: int = Field(default=10_000, ge=1)  # pending items per destination
     export_max_attempts: int = Field(default=8, ge=1)
+    # ITSM write-back of the runbooks (docs/connectors/ticketing.md): servicenow | jsm | zendesk |
+    # glpi; unset: the fake. Secrets are references, env://NAME or file:///path.
+    ticketing_vendor: str = Field(default="", pattern="^(|servicenow|jsm|zendesk|glpi)$")
+    ticketing_url: str = ""  # https instance URL (GLPI: the folder holding apirest.php)
+    ticketing_username: str = ""  # ServiceNow user (basic auth); JSM / Zendesk account e-mail
+    ticketing_token: str = ""  # SecretRef: SN password/bearer, JSM/Zendesk API token, GLPI user_token
+    ticketing_app_token: str = ""  # SecretRef: GLPI App-Token
+    ticketing_auth: str = Field(default="basic", pattern="^(basic|bearer)$")  # ServiceNow
+    ticketing_comment_field: str = Field(default="work_notes", pattern="^(work_notes|comments)$")
+    ticketing_service_desk_id: str = ""  # JSM: service desk of opened requests
+    ticketing_request_type_id: str = ""  # JSM: their request type
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024
@@ -132,6 +163,8 @@ class Settings(BaseSettings):
             raise ValueError("DESKGUARD_OKTA_ORG_URL must be https://{org}.okta.com")
         if self.okta_org_url and (self.entra_tenant_id or self.entra_client_id):
             raise ValueError("configure one identity provider: DESKGUARD_OKTA_* or DESKGUARD_ENTRA_*")
+        if self.keycloak_url and not self.keycloak_url.startswith("https://"):
+            raise ValueError("DESKGUARD_KEYCLOAK_URL must be https://")
         return self
 
     @model_validator(mode="after")

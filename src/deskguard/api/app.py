@@ -28,6 +28,7 @@ from deskguard.api.routes import (
     responses,
     triage,
     webhooks,
+    webhooks_twilio,
 )
 from deskguard.app.context import AppContext
 
@@ -105,7 +106,7 @@ def create_app(
     app.state.seen_signatures = OrderedDict()  # signed ingest deliveries, against replays
     errors.install(app)
     routes = (directory, requests, grants, events, audit, portal, webhooks, detection, triage, responses)
-    routes = (*routes, exports)
+    routes = (*routes, exports, webhooks_twilio)
     for module in routes:
         app.include_router(module.router)
 

@@ -18,11 +18,19 @@ connectors_app = typer.Typer(
 out = Console()
 
 
+def ports_of(channels: Any) -> list[tuple[str, Any]]:
+    """(port, adapter) for each outbound port of a ``Channels``."""
+    return [(field.name, getattr(channels, field.name)) for field in fields(channels)]
+
+
+def is_fake(adapter: Any) -> bool:
+    return type(adapter).__name__.startswith("Fake")
+
+
 def _adapters() -> list[tuple[str, Any]]:
     from deskguard.cli.main import configured_runtime
 
-    channels = configured_runtime().ctx.channels
-    return [(field.name, getattr(channels, field.name)) for field in fields(channels)]
+    return ports_of(configured_runtime().ctx.channels)
 
 
 def _kind(adapter: Any) -> str:
@@ -47,7 +55,7 @@ def list_connectors() -> None:
     """Each port of the request and response flows, and the adapter that serves it."""
     table = Table("port", "adapter", "fake")
     for port, adapter in _adapters():
-        table.add_row(port, _kind(adapter), "yes" if type(adapter).__name__.startswith("Fake") else "no")
+        table.add_row(port, _kind(adapter), "yes" if is_fake(adapter) else "no")
     out.print(table)
 
 

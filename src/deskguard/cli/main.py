@@ -129,10 +129,14 @@ def serve(
     """Serve the API. The schema must be current: run `deskguard db upgrade` first."""
     settings = _settings()
     runtime = _runtime(settings, migrate=False)
-    console.print(
-        "[yellow]note:[/yellow] identity provider and channels are the in-memory fakes "
-        "until real connectors are configured"
-    )
+    from deskguard.cli.connectors import is_fake, ports_of
+
+    fakes = [port for port, adapter in ports_of(runtime.ctx.channels) if is_fake(adapter)]
+    if fakes:
+        console.print(
+            f"[yellow]note:[/yellow] in-memory fakes serve {', '.join(fakes)} "
+            "(`deskguard connectors list`; docs/connectors/)"
+        )
     _serve(runtime, host=host or settings.host, port=port or settings.port)
 
 

@@ -29,10 +29,18 @@ class FakeTelephony:
     def __init__(self, *, randomness: Randomness) -> None:
         self._random = randomness
         self.calls: list[PlacedCall] = []
+        self.timeouts = 0  # tests: the next N calls time out
+        self.fail_next: str | None = None  # tests: the next call is refused with this message
 
     def place_verification_call(
         self, *, tenant_id: str, to_number: str, reference: str, spoken_code: str
     ) -> str:
+        if self.timeouts:
+            self.timeouts -= 1
+            raise ConnectorTimeout("fake telephony did not answer in time")
+        if self.fail_next is not None:
+            message, self.fail_next = self.fail_next, None
+            raise ConnectorError(message)
         call = PlacedCall(self._random.new_id("call"), tenant_id, to_number, reference, spoken_code)
         self.calls.append(call)
         return call.call_id

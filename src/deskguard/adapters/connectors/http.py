@@ -47,7 +47,8 @@ def json_body(response: httpx.Response, *, vendor: str) -> Any:
 
 
 def error_summary(response: httpx.Response) -> str:
-    """The vendor's own words: Okta ``errorSummary``, Graph ``error.message``, else the start of the body."""
+    """The vendor's own words: Okta ``errorSummary``, Keycloak ``errorMessage``, Graph/Google
+    ``error.message``, else the start of the body."""
     try:
         body = response.json()
     except ValueError:
@@ -55,11 +56,15 @@ def error_summary(response: httpx.Response) -> str:
     if isinstance(body, dict):
         if isinstance(body.get("errorSummary"), str):
             return body["errorSummary"]
+        if isinstance(body.get("errorMessage"), str):  # Keycloak admin API
+            return body["errorMessage"]
         error = body.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error["message"]
         if isinstance(error, str):
             return str(body.get("error_description") or error)
+        if isinstance(body.get("message"), str) and "code" in body:  # Twilio: code, message, more_info
+            return f"{body['message']} (code {body['code']})"
     return response.text[:200]
 
 

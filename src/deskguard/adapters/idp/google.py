@@ -1,0 +1,305 @@
+"""Google Workspace: the ``IdentityProvider`` port over the Admin SDK Directory API (httpx, no SDK).
+
+Authentication: a service account with domain-wide delegation impersonating an administrator
+(``google_admin_subject``). google-auth is not a dependency: the RS256 JWT assertion (RFC 7523) is
+signed here with ``cryptography`` and exchanged at ``oauth2.googleapis.com/token``; the token is
+cached until a minute before it expires and dropped when Google refuses a call. The key file (the
+JSON Google issues) is read from a ``SecretRef``. Scopes: ``admin.directory.user`` and
+``admin.directory.user.security``.
+
+The user is found by ``GET /users/{e-mail}`` (primary address or alias); each action then uses the
+immutable user id. Actions, keeping to the Directory calls the reference documents:
+
+- ``reset_password``: ``PATCH /users/{id}`` ``{password, changePasswordAtNextLogin}`` with a
+  password deskguard generates, returned as ``ExecutionResult.secret`` for the broker to deliver to
+  the verified channel, never stored. Retried: the same body twice sets the same password.
+- ``reset_mfa``: ``POST …/twoStepVerification/turnOff`` (not retried; Google refuses it while 2SV
+  is enforced or under Advanced Protection, and says so), ``POST …/verificationCodes/invalidate``
+  (backup codes), then ``signOut``.
+- ``revoke_sessions``: ``POST /users/{id}/signOut`` (retried: it only ends sessions).
+- ``suspend_account``: ``PATCH {"suspended": true}``, then ``signOut`` (both repeatable).
+
+``remove_factor`` (the Directory API removes no single second step), ``unlock_account`` (Workspace
+has no lockout to clear), ``grant_privilege`` (admin roles need another scope, not wired yet) and
+the other kinds are refused with a ``ConnectorError`` naming the action. A repeated idempotency key
+answers the first result without calling Google (``_once.Once``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
+from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
+from deskguard.adapters.idp._once import Once
+from deskguard.adapters.idp.okta import secret
+from deskguard.domain.actions import ActionKind, ResponseAction
+from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
+from deskguard.domain.model import Person
+from deskguard.domain.ports import ExecutionResult, Health, Randomness
+
+VENDOR = "Google Workspace"
+DIRECTORY = "https://admin.googleapis.com/admin/directory/v1"
+TOKEN_URL = "https://oauth2.googleapis.com/token"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+SCOPES = (
+    "https://www.googleapis.com/auth/admin.directory.user",
+    "https://www.googleapis.com/auth/admin.directory.user.security",
+)
+ASSERTION_LIFETIME_S = 3600  # the longest Google accepts
+KEY_FIELD = "google_service_account_key"
+DEFAULT_BACKOFF = Backoff()
+
+
+def seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class ServiceAccountKey:
+    """The parts of a service-account JSON key deskguard uses; the private key never leaves here."""
+
+    def __init__(self, text: str) -> None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise ConfigurationError(f"{KEY_FIELD}: the key file is not JSON", field=KEY_FIELD) from None
+        if not isinstance(data, dict) or data.get("type") != "service_account":
+            raise ConfigurationError(f"{KEY_FIELD}: not a service-account key file", field=KEY_FIELD)
+        email, pem = data.get("client_email"), data.get("private_key")
+        if not isinstance(email, str) or not email or not isinstance(pem, str):
+            raise ConfigurationError(f"{KEY_FIELD}: client_email or private_key is missing", field=KEY_FIELD)
+        try:
+            key = serialization.load_pem_private_key(pem.encode(), password=None)
+        except (ValueError, TypeError):
+            raise ConfigurationError(f"{KEY_FIELD}: private_key is not a PEM key", field=KEY_FIELD) from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ConfigurationError(f"{KEY_FIELD}: private_key is not an RSA key", field=KEY_FIELD)
+        self.client_email = email
+        self.key_id = str(data.get("private_key_id") or "")
+        self._key = key
+
+    def assertion(self, *, subject: str, scopes: tuple[str, ...], issued_at: int) -> str:
+        """The signed JWT (RS256) asking for a token that acts as ``subject``."""
+        header = {"alg": "RS256", "typ": "JWT", **({"kid": self.key_id} if self.key_id else {})}
+        claims = {
+            "iss": self.client_email,
+            "sub": subject,
+            "scope": " ".join(scopes),
+            "aud": TOKEN_URL,
+            "iat": issued_at,
+            "exp": issued_at + ASSERTION_LIFETIME_S,
+        }
+        signing_input = ".".join(
+            b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+        )
+        signature = self._key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{b64url(signature)}"
+
+
+def check_customer(value: str) -> str:
+    if not value or not all(c.isalnum() or c == "_" for c in value):
+        raise ConfigurationError(
+            f"google_customer: {value!r} is not a customer id (C0…) or my_customer", field="google_customer"
+        )
+    return value
+
+
+class GoogleClient:
+    """Directory API calls with a cached delegated token; retries only when ``idempotent``."""
+
+    def __init__(
+        self,
+        *,
+        service_account_key: str,
+        admin_subject: str,
+        now: Callable[[], datetime],
+        customer: str = "my_customer",
+        client: httpx.Client | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        """``service_account_key`` is a ``SecretRef`` to the JSON key file, resolved here."""
+        if "@" not in admin_subject:
+            raise ConfigurationError(
+                "google_admin_subject: the e-mail of the administrator the service account acts as",
+                field="google_admin_subject",
+            )
+        self.subject = admin_subject
+        self.customer = check_customer(customer)
+        self._key = ServiceAccountKey(secret(service_account_key, field=KEY_FIELD))
+        self._now = now
+        self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self._backoff = backoff
+        self._sleep = sleep
+        self._token: tuple[str, datetime] | None = None
+        self._lock = threading.Lock()
+
+    def _retry(self, once: Callable[[], httpx.Response], *, idempotent: bool) -> httpx.Response:
+        extra = {"sleep": self._sleep} if self._sleep is not None else {}
+        return with_retries(once, idempotent=idempotent, backoff=self._backoff, **extra)
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is not None and self._now() < self._token[1]:
+                return self._token[0]
+            vendor = "Google token"
+
+            def once() -> httpx.Response:  # a fresh assertion per attempt: each is valid one hour
+                assertion = self._key.assertion(
+                    subject=self.subject, scopes=SCOPES, issued_at=int(self._now().timestamp())
+                )
+                form = {"grant_type": JWT_BEARER, "assertion": assertion}
+                return send(self._client, "POST", TOKEN_URL, vendor=vendor, data=form)
+
+            body = json_body(self._retry(once, idempotent=True), vendor=vendor)
+            if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+                raise ConnectorError(f"{vendor} endpoint answered without an access_token (malformed)")
+            lifetime = body.get("expires_in", 0)
+            seconds = int(lifetime) if isinstance(lifetime, int | str) and str(lifetime).isdigit() else 0
+            self._token = (body["access_token"], self._now() + timedelta(seconds=max(0, seconds - 60)))
+            return self._token[0]
+
+    def call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        """One call on the Directory API (``path`` under ``/admin/directory/v1``)."""
+        if not path.startswith("/"):
+            raise ConnectorError(f"{VENDOR}: {path!r} is not a Directory API path")
+        url = DIRECTORY + path
+
+        def once() -> httpx.Response:
+            headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
+            try:
+                return send(self._client, method, url, vendor=VENDOR, headers=headers, **kwargs)
+            except Retryable:
+                raise
+            except ConnectorError:
+                with self._lock:  # maybe a revoked delegation or key: the next call asks again
+                    self._token = None
+                raise
+
+        return self._retry(once, idempotent=idempotent)
+
+    def json(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
+        return json_body(self.call(method, path, idempotent=idempotent, **kwargs), vendor=VENDOR)
+
+
+class GoogleWorkspaceIdentityProvider:
+    name = "google"
+
+    def __init__(self, *, google: GoogleClient, randomness: Randomness) -> None:
+        self.google = google
+        self._random = randomness
+        self._once = Once()
+
+    def execute(
+        self,
+        *,
+        tenant_id: str,
+        person: Person,
+        kind: ActionKind | ResponseAction,
+        params: dict[str, Any],
+        idempotency_key: str,
+    ) -> ExecutionResult:
+        handler = self._handlers().get(kind)
+        if handler is None:
+            raise ConnectorError(f"{VENDOR} connector does not support the action {kind}")
+        return self._once.run(idempotency_key, lambda: handler(person, params))
+
+    def health(self) -> Health:
+        try:
+            body = self.google.json(
+                "GET",
+                "/users",
+                idempotent=True,
+                params={"customer": self.google.customer, "maxResults": "1", "fields": "users(id)"},
+            )
+        except (ConnectorError, ConnectorTimeout) as exc:
+            return Health(ok=False, detail=str(exc))
+        if not isinstance(body, dict):
+            return Health(ok=False, detail=f"{VENDOR} answered a user list that is not an object")
+        return Health(
+            ok=True,
+            detail=f"Directory API reachable; customer {self.google.customer} as {self.google.subject}",
+        )
+
+    def _handlers(
+        self,
+    ) -> dict[ActionKind | ResponseAction, Callable[[Person, dict[str, Any]], ExecutionResult]]:
+        return {
+            ActionKind.RESET_PASSWORD: self._reset_password,
+            ActionKind.RESET_MFA: self._reset_mfa,
+            ActionKind.REVOKE_SESSIONS: self._revoke_sessions,
+            ResponseAction.SUSPEND_ACCOUNT: self._suspend,
+        }
+
+    def user(self, person: Person) -> dict[str, Any]:
+        """The Workspace user whose primary address or alias is the person's e-mail."""
+        if not person.email:
+            raise ConnectorError(f"{VENDOR}: person {person.id} has no e-mail to find their user")
+        body = self.google.json(
+            "GET",
+            f"/users/{seg(person.email)}",
+            idempotent=True,
+            params={"fields": "id,primaryEmail,suspended,isEnrolledIn2Sv,isEnforcedIn2Sv"},
+        )
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
+            raise ConnectorError(f"{VENDOR} answered a user without an id (malformed)")
+        return body
+
+    def _path(self, person: Person) -> tuple[str, dict[str, Any]]:
+        user = self.user(person)
+        return f"/users/{seg(user['id'])}", user
+
+    def _sign_out(self, path: str) -> None:
+        self.google.call("POST", f"{path}/signOut", idempotent=True)
+
+    def _reset_password(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, _ = self._path(person)
+        password = self._random.token(18)  # 144 random bits, 24 URL-safe characters
+        force = bool(params.get("force_change_at_next_sign_in", True))
+        body = {"password": password, "changePasswordAtNextLogin": force}
+        self.google.call("PATCH", path, idempotent=True, json=body)
+        return ExecutionResult(
+            summary={"password_changed": True, "force_change": force},
+            secret=password,
+            secret_kind="temporary_password",
+        )
+
+    def _reset_mfa(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, user = self._path(person)
+        enrolled = user.get("isEnrolledIn2Sv") is not False  # unknown: ask Google to turn it off
+        if enrolled:
+            self.google.call("POST", f"{path}/twoStepVerification/turnOff", idempotent=False)
+        self.google.call("POST", f"{path}/verificationCodes/invalidate", idempotent=True)
+        self._sign_out(path)
+        return ExecutionResult(
+            summary={
+                "two_step_verification_turned_off": enrolled,
+                "backup_codes_invalidated": True,
+                "sessions_revoked": True,
+            }
+        )
+
+    def _revoke_sessions(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, _ = self._path(person)
+        self._sign_out(path)
+        return ExecutionResult(summary={"sessions_revoked": True})
+
+    def _suspend(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        path, _ = self._path(person)
+        self.google.call("PATCH", path, idempotent=True, json={"suspended": True})
+        self._sign_out(path)
+        return ExecutionResult(summary={"suspended": True, "sessions_revoked": True})
