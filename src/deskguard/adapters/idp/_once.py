@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from deskguard.domain.actions import ActionKind, ResponseAction
+from deskguard.domain.errors import ConnectorError
+from deskguard.domain.model import Person
 from deskguard.domain.ports import ExecutionResult
 
 MAX_KEYS = 10_000
@@ -43,3 +47,33 @@ class Once:
                     self._results.popitem(last=False)
                 self._locks.pop(key, None)
             return result
+
+
+Handler = Callable[[Person, dict[str, Any]], ExecutionResult]
+
+
+class DispatchingProvider:
+    """The port's ``execute`` for the SaaS identity providers: one handler per action kind, run at
+    most once per idempotency key; an action the vendor cannot do is a ``ConnectorError`` naming it."""
+
+    vendor: str
+
+    def __init__(self) -> None:
+        self._once = Once()
+
+    def _handlers(self) -> Mapping[ActionKind | ResponseAction, Handler]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def execute(
+        self,
+        *,
+        tenant_id: str,
+        person: Person,
+        kind: ActionKind | ResponseAction,
+        params: dict[str, Any],
+        idempotency_key: str,
+    ) -> ExecutionResult:
+        handler = self._handlers().get(kind)
+        if handler is None:
+            raise ConnectorError(f"{self.vendor} connector does not support the action {kind}")
+        return self._once.run(idempotency_key, lambda: handler(person, params))

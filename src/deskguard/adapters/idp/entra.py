@@ -35,7 +35,7 @@ import httpx
 
 from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
 from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
-from deskguard.adapters.idp._once import Once
+from deskguard.adapters.idp._once import DispatchingProvider
 from deskguard.adapters.idp.okta import secret
 from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
@@ -160,27 +160,14 @@ class GraphClient:
             self._token = None
 
 
-class EntraIdentityProvider:
+class EntraIdentityProvider(DispatchingProvider):
     name = "entra"
+    vendor = VENDOR
 
     def __init__(self, *, graph: GraphClient, randomness: Randomness) -> None:
         self.graph = graph
         self._random = randomness
-        self._once = Once()
-
-    def execute(
-        self,
-        *,
-        tenant_id: str,
-        person: Person,
-        kind: ActionKind | ResponseAction,
-        params: dict[str, Any],
-        idempotency_key: str,
-    ) -> ExecutionResult:
-        handler = self._handlers().get(kind)
-        if handler is None:
-            raise ConnectorError(f"Entra connector does not support the action {kind}")
-        return self._once.run(idempotency_key, lambda: handler(person, params))
+        super().__init__()
 
     def health(self) -> Health:
         try:

@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
 from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
-from deskguard.adapters.idp._once import Once
+from deskguard.adapters.idp._once import DispatchingProvider
 from deskguard.adapters.idp.okta import secret
 from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
@@ -196,27 +196,14 @@ class GoogleClient:
         return json_body(self.call(method, path, idempotent=idempotent, **kwargs), vendor=VENDOR)
 
 
-class GoogleWorkspaceIdentityProvider:
+class GoogleWorkspaceIdentityProvider(DispatchingProvider):
     name = "google"
+    vendor = VENDOR
 
     def __init__(self, *, google: GoogleClient, randomness: Randomness) -> None:
         self.google = google
         self._random = randomness
-        self._once = Once()
-
-    def execute(
-        self,
-        *,
-        tenant_id: str,
-        person: Person,
-        kind: ActionKind | ResponseAction,
-        params: dict[str, Any],
-        idempotency_key: str,
-    ) -> ExecutionResult:
-        handler = self._handlers().get(kind)
-        if handler is None:
-            raise ConnectorError(f"{VENDOR} connector does not support the action {kind}")
-        return self._once.run(idempotency_key, lambda: handler(person, params))
+        super().__init__()
 
     def health(self) -> Health:
         try:

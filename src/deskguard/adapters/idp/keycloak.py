@@ -37,7 +37,7 @@ import httpx
 
 from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
 from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
-from deskguard.adapters.idp._once import Once
+from deskguard.adapters.idp._once import DispatchingProvider
 from deskguard.adapters.idp.okta import secret
 from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
@@ -151,27 +151,15 @@ class KeycloakClient:
         return json_body(self.call(method, path, idempotent=idempotent, **kwargs), vendor=VENDOR)
 
 
-class KeycloakIdentityProvider:
+class KeycloakIdentityProvider(DispatchingProvider):
     name = "keycloak"
+    vendor = VENDOR
 
     def __init__(self, *, keycloak: KeycloakClient) -> None:
         self.keycloak = keycloak
-        self._once = Once()
+        super().__init__()
 
     # --- the port --------------------------------------------------------------------------------
-    def execute(
-        self,
-        *,
-        tenant_id: str,
-        person: Person,
-        kind: ActionKind | ResponseAction,
-        params: dict[str, Any],
-        idempotency_key: str,
-    ) -> ExecutionResult:
-        handler = self._handlers().get(kind)
-        if handler is None:
-            raise ConnectorError(f"{VENDOR} connector does not support the action {kind}")
-        return self._once.run(idempotency_key, lambda: handler(person, params))
 
     def health(self) -> Health:
         try:

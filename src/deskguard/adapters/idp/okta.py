@@ -28,7 +28,7 @@ import httpx
 from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
 from deskguard.adapters.connectors.retry import Backoff, with_retries
 from deskguard.adapters.connectors.secrets import resolve
-from deskguard.adapters.idp._once import Once
+from deskguard.adapters.idp._once import DispatchingProvider
 from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
 from deskguard.domain.model import Person
@@ -67,8 +67,9 @@ def seg(value: str) -> str:
     return quote(value, safe="")
 
 
-class OktaIdentityProvider:
+class OktaIdentityProvider(DispatchingProvider):
     name = "okta"
+    vendor = VENDOR
 
     def __init__(
         self,
@@ -86,7 +87,7 @@ class OktaIdentityProvider:
         self._headers = {"Authorization": f"SSWS {token}", "Accept": "application/json"}
         self._backoff = backoff
         self._sleep = sleep
-        self._once = Once()
+        super().__init__()
 
     @property
     def client(self) -> httpx.Client:
@@ -115,19 +116,6 @@ class OktaIdentityProvider:
             raise ConnectorError(f"{VENDOR}: refusing to send the token to {urlsplit(url).netloc or url!r}")
 
     # --- the port --------------------------------------------------------------------------------
-    def execute(
-        self,
-        *,
-        tenant_id: str,
-        person: Person,
-        kind: ActionKind | ResponseAction,
-        params: dict[str, Any],
-        idempotency_key: str,
-    ) -> ExecutionResult:
-        handler = self._handlers().get(kind)
-        if handler is None:
-            raise ConnectorError(f"{VENDOR} connector does not support the action {kind}")
-        return self._once.run(idempotency_key, lambda: handler(person, params))
 
     def health(self) -> Health:
         try:
