@@ -25,16 +25,16 @@ Actions (the user is found by userPrincipalName = the person's e-mail):
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
-from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
+from deskguard.adapters.connectors.bearer import BearerClient
+from deskguard.adapters.connectors.http import json_body, send
+from deskguard.adapters.connectors.retry import Backoff
 from deskguard.adapters.idp._once import DispatchingProvider
 from deskguard.adapters.idp.okta import secret
 from deskguard.domain.actions import ActionKind, ResponseAction
@@ -80,7 +80,7 @@ def check_tenant(value: str) -> str:
     return value
 
 
-class GraphClient:
+class GraphClient(BearerClient):
     """Graph calls with a cached client-credentials token; shared by the adapter and the pollers."""
 
     def __init__(
@@ -100,39 +100,19 @@ class GraphClient:
         self.tenant = check_tenant(tenant_id)
         self._client_id = client_id
         self._secret = secret(client_secret, field="entra_client_secret")
-        self._now = now
-        self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
-        self._backoff = backoff
-        self._sleep = sleep
-        self._token: tuple[str, datetime] | None = None
-        self._lock = threading.Lock()
+        super().__init__(now=now, client=client, backoff=backoff, sleep=sleep)
 
-    def _retry(self, once: Callable[[], httpx.Response], *, idempotent: bool) -> httpx.Response:
-        extra = {"sleep": self._sleep} if self._sleep is not None else {}
-        return with_retries(once, idempotent=idempotent, backoff=self._backoff, **extra)
+    vendor, token_vendor = VENDOR, "Entra token"
 
-    def token(self) -> str:
-        with self._lock:
-            if self._token is not None and self._now() < self._token[1]:
-                return self._token[0]
-            form = {
-                "client_id": self._client_id,
-                "client_secret": self._secret,
-                "scope": SCOPE,
-                "grant_type": "client_credentials",
-            }
-            url = f"{LOGIN}/{self.tenant}/oauth2/v2.0/token"
-            # Asking for a token twice changes nothing: retried.
-            response = self._retry(
-                lambda: send(self._client, "POST", url, vendor="Entra token", data=form), idempotent=True
-            )
-            body = json_body(response, vendor="Entra token")
-            if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-                raise ConnectorError("Entra token endpoint answered without an access_token (malformed)")
-            lifetime = body.get("expires_in", 0)
-            seconds = int(lifetime) if isinstance(lifetime, int | str) and str(lifetime).isdigit() else 0
-            self._token = (body["access_token"], self._now() + timedelta(seconds=max(0, seconds - 60)))
-            return self._token[0]
+    def _request_token(self) -> httpx.Response:
+        form = {
+            "client_id": self._client_id,
+            "client_secret": self._secret,
+            "scope": SCOPE,
+            "grant_type": "client_credentials",
+        }
+        url = f"{LOGIN}/{self.tenant}/oauth2/v2.0/token"
+        return send(self._client, "POST", url, vendor=self.token_vendor, data=form)
 
     def check_own(self, url: str) -> None:
         if not url.startswith(GRAPH + "/"):
@@ -141,23 +121,7 @@ class GraphClient:
     def call(self, method: str, path_or_url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         url = path_or_url if path_or_url.startswith("https://") else GRAPH + path_or_url
         self.check_own(url)
-
-        def once() -> httpx.Response:
-            headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
-            try:
-                return send(self._client, method, url, vendor=VENDOR, headers=headers, **kwargs)
-            except Retryable:
-                raise
-            except ConnectorError:
-                self._forget_token_if_rejected()
-                raise
-
-        return self._retry(once, idempotent=idempotent)
-
-    def _forget_token_if_rejected(self) -> None:
-        # A refusal may be a revoked or rotated token: the next call asks for a new one (cheap).
-        with self._lock:
-            self._token = None
+        return self.authorized(method, url, idempotent=idempotent, **kwargs)
 
 
 class EntraIdentityProvider(DispatchingProvider):

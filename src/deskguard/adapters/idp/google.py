@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -39,8 +38,9 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
-from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
+from deskguard.adapters.connectors.bearer import BearerClient
+from deskguard.adapters.connectors.http import json_body, send
+from deskguard.adapters.connectors.retry import Backoff
 from deskguard.adapters.idp._once import DispatchingProvider
 from deskguard.adapters.idp.okta import secret
 from deskguard.domain.actions import ActionKind, ResponseAction
@@ -118,7 +118,7 @@ def check_customer(value: str) -> str:
     return value
 
 
-class GoogleClient:
+class GoogleClient(BearerClient):
     """Directory API calls with a cached delegated token; retries only when ``idempotent``."""
 
     def __init__(
@@ -141,56 +141,23 @@ class GoogleClient:
         self.subject = admin_subject
         self.customer = check_customer(customer)
         self._key = ServiceAccountKey(secret(service_account_key, field=KEY_FIELD))
-        self._now = now
-        self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
-        self._backoff = backoff
-        self._sleep = sleep
-        self._token: tuple[str, datetime] | None = None
-        self._lock = threading.Lock()
+        super().__init__(now=now, client=client, backoff=backoff, sleep=sleep)
 
-    def _retry(self, once: Callable[[], httpx.Response], *, idempotent: bool) -> httpx.Response:
-        extra = {"sleep": self._sleep} if self._sleep is not None else {}
-        return with_retries(once, idempotent=idempotent, backoff=self._backoff, **extra)
+    vendor, token_vendor = VENDOR, "Google token"
 
-    def token(self) -> str:
-        with self._lock:
-            if self._token is not None and self._now() < self._token[1]:
-                return self._token[0]
-            vendor = "Google token"
-
-            def once() -> httpx.Response:  # a fresh assertion per attempt: each is valid one hour
-                assertion = self._key.assertion(
-                    subject=self.subject, scopes=SCOPES, issued_at=int(self._now().timestamp())
-                )
-                form = {"grant_type": JWT_BEARER, "assertion": assertion}
-                return send(self._client, "POST", TOKEN_URL, vendor=vendor, data=form)
-
-            body = json_body(self._retry(once, idempotent=True), vendor=vendor)
-            if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-                raise ConnectorError(f"{vendor} endpoint answered without an access_token (malformed)")
-            lifetime = body.get("expires_in", 0)
-            seconds = int(lifetime) if isinstance(lifetime, int | str) and str(lifetime).isdigit() else 0
-            self._token = (body["access_token"], self._now() + timedelta(seconds=max(0, seconds - 60)))
-            return self._token[0]
+    def _request_token(self) -> httpx.Response:
+        """A fresh assertion per attempt: each is valid one hour."""
+        assertion = self._key.assertion(
+            subject=self.subject, scopes=SCOPES, issued_at=int(self._now().timestamp())
+        )
+        form = {"grant_type": JWT_BEARER, "assertion": assertion}
+        return send(self._client, "POST", TOKEN_URL, vendor=self.token_vendor, data=form)
 
     def call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         """One call on the Directory API (``path`` under ``/admin/directory/v1``)."""
         if not path.startswith("/"):
             raise ConnectorError(f"{VENDOR}: {path!r} is not a Directory API path")
-        url = DIRECTORY + path
-
-        def once() -> httpx.Response:
-            headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
-            try:
-                return send(self._client, method, url, vendor=VENDOR, headers=headers, **kwargs)
-            except Retryable:
-                raise
-            except ConnectorError:
-                with self._lock:  # maybe a revoked delegation or key: the next call asks again
-                    self._token = None
-                raise
-
-        return self._retry(once, idempotent=idempotent)
+        return self.authorized(method, DIRECTORY + path, idempotent=idempotent, **kwargs)
 
     def json(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
         return json_body(self.call(method, path, idempotent=idempotent, **kwargs), vendor=VENDOR)

@@ -27,16 +27,16 @@ answers the first result without calling Keycloak (``_once.Once``).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
-from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
+from deskguard.adapters.connectors.bearer import BearerClient
+from deskguard.adapters.connectors.http import json_body, send
+from deskguard.adapters.connectors.retry import Backoff
 from deskguard.adapters.idp._once import DispatchingProvider
 from deskguard.adapters.idp.okta import secret
 from deskguard.domain.actions import ActionKind, ResponseAction
@@ -70,7 +70,7 @@ def check_realm(realm: str) -> str:
     return realm
 
 
-class KeycloakClient:
+class KeycloakClient(BearerClient):
     """Admin REST calls with a cached client-credentials token; retries only when ``idempotent``."""
 
     def __init__(
@@ -94,58 +94,23 @@ class KeycloakClient:
         self._token_url = f"{self.base}/realms/{seg(self.realm)}/protocol/openid-connect/token"
         self._client_id = client_id
         self._secret = secret(client_secret, field="keycloak_client_secret")
-        self._now = now
-        self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
-        self._backoff = backoff
-        self._sleep = sleep
-        self._token: tuple[str, datetime] | None = None
-        self._lock = threading.Lock()
+        super().__init__(now=now, client=client, backoff=backoff, sleep=sleep)
 
-    def _retry(self, once: Callable[[], httpx.Response], *, idempotent: bool) -> httpx.Response:
-        extra = {"sleep": self._sleep} if self._sleep is not None else {}
-        return with_retries(once, idempotent=idempotent, backoff=self._backoff, **extra)
+    vendor, token_vendor = VENDOR, f"{VENDOR} token"
 
-    def token(self) -> str:
-        with self._lock:
-            if self._token is not None and self._now() < self._token[1]:
-                return self._token[0]
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._secret,
-            }
-            vendor = f"{VENDOR} token"
-            # Asking for a token twice changes nothing: retried.
-            response = self._retry(
-                lambda: send(self._client, "POST", self._token_url, vendor=vendor, data=form),
-                idempotent=True,
-            )
-            body = json_body(response, vendor=vendor)
-            if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-                raise ConnectorError(f"{vendor} endpoint answered without an access_token (malformed)")
-            lifetime = body.get("expires_in", 0)
-            seconds = int(lifetime) if isinstance(lifetime, int | str) and str(lifetime).isdigit() else 0
-            self._token = (body["access_token"], self._now() + timedelta(seconds=max(0, seconds - 60)))
-            return self._token[0]
+    def _request_token(self) -> httpx.Response:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._client_id,
+            "client_secret": self._secret,
+        }
+        return send(self._client, "POST", self._token_url, vendor=self.token_vendor, data=form)
 
     def call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         """One call on ``/admin/realms/{realm}{path}``: the token only ever goes to this realm."""
         if not path.startswith("/"):
             raise ConnectorError(f"{VENDOR}: {path!r} is not a path of the realm's admin API")
-        url = self.admin + path
-
-        def once() -> httpx.Response:
-            headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
-            try:
-                return send(self._client, method, url, vendor=VENDOR, headers=headers, **kwargs)
-            except Retryable:
-                raise
-            except ConnectorError:
-                with self._lock:  # maybe a revoked or rotated token: the next call asks again
-                    self._token = None
-                raise
-
-        return self._retry(once, idempotent=idempotent)
+        return self.authorized(method, self.admin + path, idempotent=idempotent, **kwargs)
 
     def json(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
         return json_body(self.call(method, path, idempotent=idempotent, **kwargs), vendor=VENDOR)
