@@ -15,6 +15,7 @@ idempotency by key.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -72,6 +73,15 @@ def secret(reference: str, *, field: str) -> str:
         return resolve(reference, field=field)
     except ValueError as exc:
         raise ConfigurationError(f"{field}: {exc}", field=field) from None
+
+
+def basic_auth(settings: TicketingSettings, token: str, *, needs: str, login: str = "{user}") -> str:
+    """``Basic`` credentials from ``ticketing_username`` (shaped by ``login``) and the token;
+    ``ConfigurationError`` saying what ``needs`` names when no username is set."""
+    if not settings.username:
+        raise ConfigurationError(f"ticketing_username: {needs}", field="ticketing_username")
+    pair = f"{login.format(user=settings.username)}:{token}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
 
 
 def seg(value: str) -> str:

@@ -16,7 +16,6 @@ JSM's errors (``{"errorMessage": …}``) reach the ``ConnectorError`` through ``
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable
 
@@ -28,11 +27,12 @@ from deskguard.adapters.ticketing._base import (
     Instance,
     KeyedOnce,
     TicketingSettings,
+    basic_auth,
     probe,
     secret,
     seg,
 )
-from deskguard.domain.errors import ConfigurationError, ConnectorError
+from deskguard.domain.errors import ConnectorError
 from deskguard.domain.ports import Health
 
 VENDOR = "Jira Service Management"
@@ -51,18 +51,13 @@ class JsmTicketing:
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        if not settings.username:
-            raise ConfigurationError(
-                "ticketing_username: JSM needs the e-mail of the API token's account",
-                field="ticketing_username",
-            )
         token = secret(settings.token, field="ticketing_token")
-        basic = base64.b64encode(f"{settings.username}:{token}".encode()).decode()
+        auth = basic_auth(settings, token, needs="JSM needs the e-mail of the API token's account")
         self._desk, self._type = settings.service_desk_id, settings.request_type_id
         self.http = Instance(
             vendor=VENDOR,
             base=settings.url,
-            headers={"Authorization": f"Basic {basic}"},
+            headers={"Authorization": auth},
             client=client,
             backoff=backoff,
             sleep=sleep,

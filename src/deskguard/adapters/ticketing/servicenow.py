@@ -19,7 +19,6 @@ ServiceNow's errors (``{"error": {"message", "detail"}, "status": "failure"}``) 
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable
 from typing import Any
@@ -32,11 +31,12 @@ from deskguard.adapters.ticketing._base import (
     Instance,
     KeyedOnce,
     TicketingSettings,
+    basic_auth,
     probe,
     secret,
     seg,
 )
-from deskguard.domain.errors import ConfigurationError, ConnectorError
+from deskguard.domain.errors import ConnectorError
 from deskguard.domain.ports import Health
 
 VENDOR = "ServiceNow"
@@ -58,13 +58,8 @@ class ServiceNowTicketing:
         token = secret(settings.token, field="ticketing_token")
         if settings.auth == "bearer":
             auth = f"Bearer {token}"
-        elif not settings.username:
-            raise ConfigurationError(
-                "ticketing_username: ServiceNow basic auth needs the integration user",
-                field="ticketing_username",
-            )
         else:
-            auth = "Basic " + base64.b64encode(f"{settings.username}:{token}".encode()).decode()
+            auth = basic_auth(settings, token, needs="ServiceNow basic auth needs the integration user")
         self._field = settings.comment_field
         self.http = Instance(
             vendor=VENDOR,

@@ -16,7 +16,6 @@ Zendesk's errors (``{"error", "description"}``) reach the ``ConnectorError`` thr
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -28,11 +27,12 @@ from deskguard.adapters.ticketing._base import (
     Instance,
     KeyedOnce,
     TicketingSettings,
+    basic_auth,
     probe,
     secret,
     seg,
 )
-from deskguard.domain.errors import ConfigurationError, ConnectorError
+from deskguard.domain.errors import ConnectorError
 from deskguard.domain.ports import Health
 
 VENDOR = "Zendesk"
@@ -51,16 +51,12 @@ class ZendeskTicketing:
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        if not settings.username:
-            raise ConfigurationError(
-                "ticketing_username: Zendesk needs the agent's e-mail", field="ticketing_username"
-            )
         token = secret(settings.token, field="ticketing_token")
-        basic = base64.b64encode(f"{settings.username}/token:{token}".encode()).decode()
+        auth = basic_auth(settings, token, needs="Zendesk needs the agent's e-mail", login="{user}/token")
         self.http = Instance(
             vendor=VENDOR,
             base=settings.url,
-            headers={"Authorization": f"Basic {basic}"},
+            headers={"Authorization": auth},
             client=client,
             backoff=backoff,
             sleep=sleep,
