@@ -16,19 +16,15 @@ demo: $(STAMP)
 	$(BIN)/deskguard demo
 
 test: $(STAMP)
+	bash .ci/debian-packages
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/policy.py
-	$(BIN)/python bench/broker_http.py
-	$(BIN)/python bench/audit_merkle.py
-	$(BIN)/python bench/audit.py
 	$(BIN)/pip install -q eql  # Elastic's EQL engine (AGPL): compared against in bench/detect.py only
-	$(BIN)/python bench/detect.py
-	$(BIN)/python bench/text.py
+	$(BIN)/python bench/run_all.py  # every bench/*.py, each one's JSON line into bench/results.json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

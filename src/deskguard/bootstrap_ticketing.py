@@ -42,6 +42,7 @@ def ticketing(settings: Settings) -> Ticketing | None:
             comment_field=settings.ticketing_comment_field,  # type: ignore[arg-type]
             service_desk_id=settings.ticketing_service_desk_id,
             request_type_id=settings.ticketing_request_type_id,
+            resolved_state=settings.ticketing_resolved_state,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

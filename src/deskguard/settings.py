@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     detection_monitor_rules: str = ""  # comma-separated rule ids whose alerts are stored as monitor-only
     ingest_replay_window_seconds: float = 300.0  # signed webhooks older or newer than this are refused
     demo: bool = Field(default=False, description="demo mode: fake connectors, placeholder secrets allowed")
+    # The console's sessions: idle and absolute timeouts; Secure cookies (off only behind plain HTTP
+    # that is not localhost, e.g. a test server reached by name)
+    console_idle_minutes: float = Field(default=30.0, gt=0)
+    console_absolute_hours: float = Field(default=10.0, gt=0)
+    console_secure_cookies: bool = True
+    # Console sign-in with OpenID Connect (docs/console.md "Signing in"); unset issuer: off
+    oidc_issuer: str = ""  # https://login.example.org/realms/staff (its discovery document is read)
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""  # SecretRef: env://NAME or file:///path
+    oidc_scopes: str = "openid email profile"
+    oidc_require_mfa: bool = True  # the ID token's amr/acr must show MFA
     ledger_origin: str = Field(
         default="deskguard.local", description="names each tenant's log in checkpoints"
     )
@@ -78,6 +89,7 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # PEM CA bundle the server's certificate is verified against
     slack_bot_token: str = ""  # SecretRef; set: Slack notifications by chat.postMessage
     slack_signing_secret: str = ""  # SecretRef; checks Slack's inbound requests
+    slack_operator_map: str = ""  # "U0123=op_bruno,…": Slack user id -> operator id (else the e-mail)
     teams_webhook_url: str = ""  # SecretRef (the signed Workflows URL is the credential)
     approval_base_url: str = "http://127.0.0.1:8000"  # deskguard's public URL, for approval links
     notify_webhook_url: str = ""  # set: webhook notifications, signed per Standard Webhooks
@@ -91,6 +103,7 @@ class Settings(BaseSettings):
     entra_client_secret: str = ""  # SecretRef to the app registration's client secret
     idp_logs_tenant: str = ""  # deskguard tenant whose detection receives the IdP's logs; unset: no polling
     idp_logs_poll_seconds: float = Field(default=30.0, gt=0)
+    privilege_expiry_seconds: float = Field(default=30.0, gt=0)  # how often ended grants are revoked
     # Keycloak as the identity provider (docs/connectors/keycloak.md): set keycloak_url to use it.
     keycloak_url: str = ""  # https://sso.example.org (add /auth before Keycloak 17)
     keycloak_realm: str = ""  # the realm of the people
@@ -121,6 +134,16 @@ class Settings(BaseSettings):
     ari_password: str = ""  # SecretRef
     ari_endpoint_template: str = "PJSIP/{number}@trunk"  # {number}: the registered number
     ari_app: str = "deskguard"  # the Stasis application the call enters
+    # Web Push to the portal devices and SMS delivery of secrets (docs/connectors/push.md); unset: fakes.
+    webpush_vapid_private_key: str = ""  # SecretRef to the VAPID P-256 key (PEM or raw base64url)
+    webpush_subject: str = "mailto:security@example.org"  # VAPID sub: the operator's contact
+    webpush_ttl_seconds: int = Field(default=180, ge=0, le=86_400)
+    twilio_sms_from: str = ""  # set: secrets go by SMS (E.164 sender or MG... service); twilio_* above
+    # External identity verification by Veriff (docs/connectors/idv.md); unset: the fake.
+    veriff_api_key: str = ""  # SecretRef to the integration's API key (X-AUTH-CLIENT); set: Veriff
+    veriff_shared_secret: str = ""  # SecretRef to its shared secret key (X-HMAC-SIGNATURE)
+    veriff_api_url: str = "https://stationapi.veriff.com"  # the integration's base URL
+    veriff_callback_url: str = ""  # https:// page the person's browser returns to; "": Veriff's default
     # SIEM/SOAR export (docs/connectors/siem.md): a destination is on when its host or URL is set
     export_syslog_host: str = ""  # RFC 5424 over TCP, CEF payload; TLS when export_syslog_tls_ca is set
     export_syslog_port: int = Field(default=6514, gt=0, lt=65536)
@@ -144,6 +167,8 @@ class Settings(BaseSettings):
     ticketing_comment_field: str = Field(default="work_notes", pattern="^(work_notes|comments)$")
     ticketing_service_desk_id: str = ""  # JSM: service desk of opened requests
     ticketing_request_type_id: str = ""  # JSM: their request type
+    ticketing_resolved_state: str = ""  # resolve(): SN state code, JSM transition, Zendesk/GLPI status
+    ticketing_resolve_executed: bool = False  # resolve a request's ticket once executed (app.ticket_evidence)
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 64 * 1024

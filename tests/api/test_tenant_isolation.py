@@ -61,6 +61,36 @@ BODIES: dict[tuple[str, str], dict | None] = {
     ("POST", "/api/v1/tenants/{tenant_id}/responses/{run_id}/steps/{index}/refuse"): {"comment": "no"},
     ("GET", "/api/v1/tenants/{tenant_id}/exports/dead-letters"): None,
     ("POST", "/api/v1/tenants/{tenant_id}/exports/dead-letters/{dead_letter_id}/retry"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/connectors"): None,
+    ("PUT", "/api/v1/tenants/{tenant_id}/connectors/{name}"): {"kind": "ldap", "settings": {}},
+    ("DELETE", "/api/v1/tenants/{tenant_id}/connectors/{name}"): None,
+    ("POST", "/api/v1/tenants/{tenant_id}/connectors/{name}/test"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/providers"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/providers/{provider_id}/assurance"): None,
+    ("PUT", "/api/v1/tenants/{tenant_id}/providers/{provider_id}/assurance/items/{item_id}"): {
+        "status": "met"
+    },
+    ("POST", "/api/v1/tenants/{tenant_id}/providers/{provider_id}/assurance/items/{item_id}/evidence"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/providers/{provider_id}/assurance/evidence/{evidence_id}"): None,
+    ("POST", "/api/v1/tenants/{tenant_id}/exercises/campaigns"): {
+        "name": "Q4",
+        "quarter": "2026-Q4",
+        "operator_ids": ["agent"],
+        "script_ids": ["cfo_lost_phone"],
+        "starts_at": "2026-10-01T00:00:00Z",
+        "ends_at": "2026-12-01T00:00:00Z",
+    },
+    ("GET", "/api/v1/tenants/{tenant_id}/exercises/campaigns"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/exercises/campaigns/{campaign_id}"): None,
+    ("POST", "/api/v1/tenants/{tenant_id}/exercises/campaigns/{campaign_id}/calls"): {
+        "operator_id": "agent",
+        "script_id": "cfo_lost_phone",
+        "called_at": "2026-10-02T10:00:00Z",
+        "outcome": "followed",
+    },
+    ("POST", "/api/v1/tenants/{tenant_id}/exercises/calls/{call_id}/feedback"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/exercises/feedback"): None,
+    ("GET", "/api/v1/tenants/{tenant_id}/exercises/trends"): None,
     ("GET", "/api/v1/hooks/okta/{tenant_id}"): None,
     ("POST", "/api/v1/hooks/okta/{tenant_id}"): {"eventType": "com.okta.event_hook", "data": {"events": []}},
 }
@@ -68,6 +98,9 @@ BODIES: dict[tuple[str, str], dict | None] = {
 # (another tenant's key is refused with 401 before anything is read).
 SIGNED = {("POST", "/api/v1/hooks/{source}/{tenant_id}")}
 QUERY = {"/api/v1/tenants/{tenant_id}/persons": {"q": "Person"}}
+QUERY["/api/v1/tenants/{tenant_id}/providers/{provider_id}/assurance/items/{item_id}/evidence"] = {
+    "name": "a.pdf"
+}
 
 
 def tenant_routes(api: Api) -> set[tuple[str, str]]:

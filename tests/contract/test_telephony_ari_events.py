@@ -1,6 +1,6 @@
 """Asterisk ARI call flow against the fake ARI server: the events (JSON as ARI sends them on
-``/ari/events``) drive answer, play and hang-up, and settle the outcome. The WebSocket transport
-itself (``AriTelephony.listen``) is not exercised here."""
+``/ari/events``) drive answer, play and hang-up, and settle the outcome. The WebSocket transport and
+the worker that runs it are exercised in ``test_ari_event_stream.py``."""
 
 from __future__ import annotations
 

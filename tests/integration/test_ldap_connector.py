@@ -173,6 +173,27 @@ def test_grant_adds_the_person_to_the_group_and_records_the_duration(
         _run(ldap, ALICE, ActionKind.GRANT_PRIVILEGE, "grant-3", group="no-such-group", duration_minutes=30)
 
 
+def test_expiry_revokes_what_the_grant_added_and_a_second_revocation_is_a_success(
+    ldap: LdapIdentityProvider, slapd: Slapd
+) -> None:
+    def members() -> set[str]:
+        conn = _admin(slapd)
+        conn.search(f"cn=dba,{GROUPS}", "(objectClass=*)", BASE, attributes=["member"])
+        found = set(conn.entries[0].member.values)
+        conn.unbind()
+        return found
+
+    _run(ldap, ALICE, ActionKind.GRANT_PRIVILEGE, "grant-dba", group="dba", duration_minutes=15)
+    assert ALICE_DN in members()
+    ended = _run(ldap, ALICE, ResponseAction.REVOKE_PRIVILEGE, "grant-dba:revoke_privilege", group="dba")
+    assert ended.summary == {"group_removed": "dba", "group_dn": f"cn=dba,{GROUPS}", "was_member": True}
+    assert ALICE_DN not in members() and BOB_DN in members()
+    gone = _run(ldap, ALICE, ResponseAction.REVOKE_PRIVILEGE, "other-key", group="dba")
+    assert gone.summary["was_member"] is False  # not a member any more: the revocation is done
+    missing = _run(ldap, ALICE, ResponseAction.REVOKE_PRIVILEGE, "k-missing", group="no-such-group")
+    assert missing.summary["was_member"] is False
+
+
 def test_read_person_gives_phones_manager_and_privileged_groups(ldap: LdapIdentityProvider) -> None:
     bob = ldap.read_person("bob@example.org")
     assert bob.dn == BOB_DN and bob.privileged

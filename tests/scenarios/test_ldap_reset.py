@@ -75,7 +75,7 @@ def _binds(slapd: Slapd, password: str) -> bool:
 
 def test_an_approved_reset_changes_the_ldap_password(ldap_desk: Desk, slapd: Slapd) -> None:
     desk = ldap_desk
-    assert type(desk.runtime.ctx.channels.idp).__name__ == "LdapIdentityProvider"
+    assert type(desk.runtime.ctx.channels.idp.fallback).__name__ == "LdapIdentityProvider"  # type: ignore[attr-defined]
     ines = desk.creds["persons"][INES]["id"]
     opened = desk.post(f"{T}/requests", ALICE, {"kind": "reset_password", "person_id": ines}, status=201)
     proof = {"method": "push_number_match"}

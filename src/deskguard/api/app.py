@@ -17,10 +17,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from deskguard import __version__
 from deskguard.api import errors
 from deskguard.api.routes import (
+    assurance,
     audit,
+    connectors,
     detection,
     directory,
     events,
+    exercises,
     exports,
     grants,
     portal,
@@ -28,6 +31,8 @@ from deskguard.api.routes import (
     responses,
     triage,
     webhooks,
+    webhooks_idv,
+    webhooks_slack,
     webhooks_twilio,
 )
 from deskguard.app.context import AppContext
@@ -41,6 +46,7 @@ class BodyLimit:
     """
 
     INGEST_PATHS = ("/api/v1/ingest/", "/api/v1/hooks/")
+    UPLOAD_SUFFIXES = ("/evidence",)  # provider-assurance evidence files (app.assurance), API and console
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, ingest_max_bytes: int) -> None:
         self.app, self.max_bytes, self.ingest_max_bytes = app, max_bytes, ingest_max_bytes
@@ -49,7 +55,8 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.ingest_max_bytes if scope["path"].startswith(self.INGEST_PATHS) else self.max_bytes
+        large = scope["path"].startswith(self.INGEST_PATHS) or scope["path"].endswith(self.UPLOAD_SUFFIXES)
+        limit = self.ingest_max_bytes if large else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await self._too_large(scope, receive, send, limit)
@@ -107,6 +114,11 @@ def create_app(
     errors.install(app)
     routes = (directory, requests, grants, events, audit, portal, webhooks, detection, triage, responses)
     routes = (*routes, exports, webhooks_twilio)
+    routes = (*routes, connectors)
+    routes = (*routes, webhooks_slack)
+    routes = (*routes, webhooks_idv)
+    routes = (*routes, assurance)
+    routes = (*routes, exercises)
     for module in routes:
         app.include_router(module.router)
 

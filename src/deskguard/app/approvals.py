@@ -8,6 +8,8 @@ denial is final. Approvals expire.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from deskguard.app.access import APPROVERS, require_operator, same_human
 from deskguard.app.context import AppContext
@@ -15,8 +17,9 @@ from deskguard.app.outbox import emit
 from deskguard.app.requests import live_request, move_request, settle
 from deskguard.domain.errors import Forbidden, InvalidTransition, SeparationOfDuties, ValidationFailed
 from deskguard.domain.events import Actor, EventType
+from deskguard.domain.model import Operator, Person, Provider, Ticket
 from deskguard.domain.ports import RequestFilter
-from deskguard.domain.requests import ActionRequest, Approval, ApprovalVerdict, RequestState
+from deskguard.domain.requests import ActionRequest, Approval, ApprovalVerdict, Proof, RequestState
 
 MAX_COMMENT = 2000
 
@@ -123,3 +126,68 @@ def approval_inbox(ctx: AppContext, *, actor: Actor, tenant_id: str) -> Sequence
             tenant_id=tenant_id, where=RequestFilter(state=RequestState.PENDING_APPROVAL)
         )
     return [r for r in waiting if r.requester_id != actor.id]
+
+
+RISK_FACTS = ("request.risk_score", "target.risk_score", "target.risk_reasons", "operator.risk_score")
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """Everything an approver weighs for one request: who asks (operator, provider, workstation),
+    about whom, the proofs and their outcomes, the risk the policy saw and why, the ticket, and the
+    decision's reasons. ``own`` is a request the viewer opened: shown, never approvable by them."""
+
+    request: ActionRequest
+    requester: Operator | None  # None for a self-service request (the person asked)
+    provider: Provider | None
+    person: Person
+    proofs: Sequence[Proof]
+    ticket: Ticket | None
+    risk: dict[str, Any]
+    own: bool
+
+
+def _risk_seen(decision: dict[str, Any]) -> dict[str, Any]:
+    """The risk values the policy's rules saw (their trace), by fact name."""
+    seen: dict[str, Any] = {}
+    for entry in decision.get("trace", []):
+        for name, value in entry.get("values", {}).items():
+            if name in RISK_FACTS:
+                seen.setdefault(name, value)
+    return seen
+
+
+def approval_dossiers(ctx: AppContext, *, actor: Actor, tenant_id: str) -> Sequence[Dossier]:
+    """Every request of the tenant waiting for approval, oldest first, each with its evidence; the
+    viewer's own requests are included and marked (4-eyes: someone else decides them)."""
+    require_operator(actor, tenant_id=tenant_id, roles=APPROVERS)
+    dossiers: list[Dossier] = []
+    with ctx.reads() as uow:
+        waiting = uow.requests.list(
+            tenant_id=tenant_id, where=RequestFilter(state=RequestState.PENDING_APPROVAL)
+        )
+        for request in sorted(waiting, key=lambda r: r.created_at):
+            person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
+            if person is None:
+                continue
+            requester = uow.operators.get(request.requester_id)
+            provider = uow.providers.get(requester.provider_id) if requester else None
+            ticket = (
+                uow.tickets.get(tenant_id=tenant_id, ticket_id=request.ticket_id)
+                if request.ticket_id
+                else None
+            )
+            proofs = uow.proofs.list_for_request(tenant_id=tenant_id, request_id=request.id)
+            dossiers.append(
+                Dossier(
+                    request=request,
+                    requester=requester,
+                    provider=provider,
+                    person=person,
+                    proofs=proofs,
+                    ticket=ticket,
+                    risk=_risk_seen(request.decision),
+                    own=request.requester_id == actor.id,
+                )
+            )
+    return dossiers

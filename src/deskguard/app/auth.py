@@ -68,27 +68,32 @@ def _resolve(ctx: AppContext, *, key: str, now: datetime) -> tuple[Actor, dateti
         record = uow.tokens.find(key)
         if record is None or record.revoked or (record.expires_at is not None and record.expires_at <= now):
             raise Unauthenticated("invalid or expired token")
-        if record.subject_kind == "operator":
-            operator = uow.operators.get(record.subject_id)
-            if operator is None or not operator.active:
-                raise Unauthenticated("operator disabled")
-            provider = uow.providers.get(operator.provider_id)
-            return Actor(
-                kind=ActorKind.OPERATOR,
-                id=operator.id,
-                role=operator.role.value,
-                provider_id=operator.provider_id,
-                provider_kind=provider.kind.value if provider else "",
-                tenant_ids=operator.tenant_ids,
-                workstation=operator.workstation,
-            ), record.expires_at
-        assert record.tenant_id is not None
-        person = uow.persons.get(tenant_id=record.tenant_id, person_id=record.subject_id)
-        if person is None:
-            raise Unauthenticated("person no longer in the directory")
-        return (
-            Actor(
-                kind=ActorKind.PERSON, id=person.id, role="person", tenant_ids=frozenset({person.tenant_id})
-            ),
-            record.expires_at,
+        actor = resolve_subject(
+            uow, subject_kind=record.subject_kind, subject_id=record.subject_id, tenant_id=record.tenant_id
         )
+        return actor, record.expires_at
+
+
+def resolve_subject(uow: UnitOfWork, *, subject_kind: str, subject_id: str, tenant_id: str | None) -> Actor:
+    """The ``Actor`` an API token or a console session stands for, read afresh: a disabled operator
+    or a person gone from the directory is refused."""
+    if subject_kind == "operator":
+        operator = uow.operators.get(subject_id)
+        if operator is None or not operator.active:
+            raise Unauthenticated("operator disabled")
+        provider = uow.providers.get(operator.provider_id)
+        return Actor(
+            kind=ActorKind.OPERATOR,
+            id=operator.id,
+            role=operator.role.value,
+            provider_id=operator.provider_id,
+            provider_kind=provider.kind.value if provider else "",
+            tenant_ids=operator.tenant_ids,
+            workstation=operator.workstation,
+        )
+    if tenant_id is None:
+        raise Unauthenticated("a person's credential names their tenant")
+    person = uow.persons.get(tenant_id=tenant_id, person_id=subject_id)
+    if person is None:
+        raise Unauthenticated("person no longer in the directory")
+    return Actor(kind=ActorKind.PERSON, id=person.id, role="person", tenant_ids=frozenset({person.tenant_id}))

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from deskguard.app.actor_cache import ActorCache
+from deskguard.domain.connectors import ConnectorRegistry
 from deskguard.domain.ports import (
     Channels,
     Clock,
@@ -35,6 +36,7 @@ class Timeouts:
     manager: timedelta = timedelta(hours=2)
     idv: timedelta = timedelta(hours=1)
     approval: timedelta = timedelta(hours=1)
+    self_service_delay: timedelta = timedelta(hours=24)  # a sensitive portal change waits (app.self_service)
     proof_attempts: int = 3  # answers per proof before it locks
     proofs_per_method: int = 3  # proofs of one method per request: bounds guesses at 3 x 3
 
@@ -55,3 +57,5 @@ class AppContext:
     witness: Witness | None = None  # where signed checkpoints are published outside the database
     detector: Detector | None = None  # the live detection pipeline (app.detection)
     exports: ExportPlan = ExportPlan()  # SIEM/SOAR destinations and delivery limits (app.export)
+    connectors: ConnectorRegistry | None = None  # per-tenant connectors (app.connectors)
+    resolve_tickets: bool = False  # resolve a request's ticket once executed (app.ticket_evidence)

@@ -140,7 +140,10 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
         detector.stir.check(events)
     _enrich_callers(ctx, tenant_id, events)
     result.events = len(events)
+    with ctx.reads() as uow:
+        modes = rule_modes_of(uow, tenant_id=tenant_id)
     with detector.lock:
+        detector.pipeline.engine.set_modes(tenant_id, modes)
         for event in events:
             for alert in detector.pipeline.process(event):
                 raised[alert.id] = alert
@@ -152,6 +155,12 @@ def ingest(ctx: AppContext, *, actor: Actor, tenant_id: str, source: str | None,
     result.alerts = list(raised.values())
     result.responses = respond(ctx, detector.runbooks, result.alerts)  # at once: seconds count
     return result
+
+
+def rule_modes_of(uow: UnitOfWork, *, tenant_id: str) -> dict[str, str]:
+    """The tenant's rule-mode overrides (``app.rule_modes``), read afresh for every batch so that
+    every process running a Detector honours a change made in another."""
+    return {rule_id: o.mode.value for rule_id, o in uow.rule_modes.list(tenant_id=tenant_id).items()}
 
 
 def _enrich_callers(ctx: AppContext, tenant_id: str, events: list[Event]) -> None:
@@ -190,6 +199,7 @@ def consume_outbox(ctx: AppContext, *, tenant_id: str, limit: int = 1000) -> int
         people: dict[str, tuple[str, bool]] = {}
         raised: dict[str, Alert] = {}
         with detector.lock:
+            detector.pipeline.engine.set_modes(tenant_id, rule_modes_of(uow, tenant_id=tenant_id))
             for event in events:
                 envelope = event.envelope()
                 if event.person_id:

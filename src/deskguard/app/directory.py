@@ -9,7 +9,14 @@ from deskguard.app.context import AppContext
 from deskguard.app.outbox import emit
 from deskguard.domain.errors import NotFound, ValidationFailed
 from deskguard.domain.events import Actor, EventType
-from deskguard.domain.model import Person, Ticket, TicketChannel
+from deskguard.domain.model import Person, Tenant, Ticket, TicketChannel
+
+
+def tenants_of(ctx: AppContext, *, actor: Actor) -> Sequence[Tenant]:
+    """The tenants the actor serves (an operator) or belongs to (a person), by name."""
+    with ctx.reads() as uow:
+        found = [uow.tenants.get(tenant_id) for tenant_id in actor.tenant_ids]
+    return sorted((t for t in found if t is not None), key=lambda t: t.name)
 
 
 def search_persons(

@@ -19,6 +19,8 @@ from deskguard.app.context import AppContext
 from deskguard.app.evaluation import decide, state_for
 from deskguard.app.outbox import emit
 from deskguard.app.requests import live_request, settle
+from deskguard.app.self_service import require_delay_passed
+from deskguard.app.ticket_evidence import queue as queue_evidence
 from deskguard.domain.actions import CATALOGUE
 from deskguard.domain.effects import apply_effect
 from deskguard.domain.errors import Conflict, ConnectorError, ConnectorTimeout, InvalidTransition
@@ -92,6 +94,7 @@ def _claim(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: str) ->
                 "its proofs or approvals are incomplete",
                 code=f"invalid_transition.{request.state.value}_to_executing",
             )
+        require_delay_passed(ctx, request)  # a sensitive self-service change waits (app.self_service)
         now = ctx.clock.now()
         decision = decide(ctx, uow, request=request, now=now)
         if not decision.allowed:
@@ -174,7 +177,7 @@ def _record_success(
             uow.persons.update(
                 apply_effect(stored, kind=request.kind, params=request.params, result=result.summary, now=now)
             )
-        emit(
+        executed = emit(
             ctx,
             uow,
             type=EventType.REQUEST_EXECUTED,
@@ -187,6 +190,7 @@ def _record_success(
             connector=ctx.channels.idp.name,
             result=result.summary,
         )
+        queue_evidence(ctx, uow, request=done, event=executed)  # the evidence goes back to the ticket
         if delivery:
             emit(
                 ctx,
@@ -244,8 +248,9 @@ def _unsuccessful(
 ) -> None:
     """Record a claimed execution that did not succeed: failed for good, or back to ready (unknown)."""
     with ctx.uow() as uow:
-        uow.requests.update(request.moved(to, at=ctx.clock.now(), failure_reason=failure_reason))
-        emit(
+        moved = request.moved(to, at=ctx.clock.now(), failure_reason=failure_reason)
+        uow.requests.update(moved)
+        recorded = emit(
             ctx,
             uow,
             type=event,
@@ -256,4 +261,5 @@ def _unsuccessful(
             reason=reason,
             **data,
         )
+        queue_evidence(ctx, uow, request=moved, event=recorded)  # a failure goes back to the ticket
         uow.commit()

@@ -383,3 +383,43 @@ def prove(ctx: AppContext, *, event_id: str, tenant_id: str | None = None) -> di
         "proof": [p.hex() for p in proof],
         "checkpoint": latest.note,
     }
+
+
+def record_with_proof(ctx: AppContext, *, actor: Actor, tenant_id: str, event_id: str) -> dict[str, Any]:
+    """One record for the auditor's page: its canonical text (the bytes its leaf hash covers) and its
+    inclusion proof against the latest checkpoint (``proof`` None while no checkpoint covers it)."""
+    require_operator(actor, tenant_id=tenant_id, roles=AUDIT_READERS)
+    with ctx.reads() as uow:
+        stored = uow.ledger.find(event_id=event_id)
+    if stored is None or stored.record.tenant_id != tenant_id:
+        raise NotFound(f"record {event_id} not found", code="not_found.record")
+    try:
+        proof: dict[str, Any] | None = prove(ctx, event_id=event_id, tenant_id=tenant_id)
+    except NotFound as exc:
+        if exc.code != "not_found.checkpoint":
+            raise
+        proof = None
+    canonical = stored.record.canonical.decode() if stored.record.canonical and not stored.pruned_at else ""
+    return {
+        "index": stored.index,
+        "event_id": event_id,
+        "type": stored.record.type,
+        "occurred_at": stored.record.occurred_at.isoformat(),
+        "canonical": canonical,
+        "record": json.loads(canonical) if canonical else None,
+        "leaf_hash": stored.leaf_hash.hex(),
+        "proof": proof,
+    }
+
+
+def export_for(ctx: AppContext, *, actor: Actor, tenant_id: str) -> Bundle:
+    """``export_bundle`` (the whole log) for an auditor or admin of the tenant: the console's download."""
+    require_operator(actor, tenant_id=tenant_id, roles=AUDIT_READERS)
+    return export_bundle(ctx, tenant_id=tenant_id)
+
+
+def checkpoint_now(ctx: AppContext, *, actor: Actor, tenant_id: str) -> StoredCheckpoint | None:
+    """An auditor or admin asks for a checkpoint covering every record so far (the console's button
+    on a record no checkpoint covers yet); the latest when it already covers them, None for an empty log."""
+    require_operator(actor, tenant_id=tenant_id, roles=AUDIT_READERS)
+    return sign_checkpoint(ctx, tenant_id=tenant_id)

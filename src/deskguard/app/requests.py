@@ -15,6 +15,8 @@ from deskguard.app.access import REQUESTERS, require_operator, require_person
 from deskguard.app.context import AppContext
 from deskguard.app.evaluation import build_facts, decide, snapshot, state_for
 from deskguard.app.outbox import emit
+from deskguard.app.self_service import hold_for, notify_held
+from deskguard.app.ticket_evidence import queue as queue_evidence
 from deskguard.domain.actions import spec_for, validate_params
 from deskguard.domain.decision import Decision, Evidence
 from deskguard.domain.errors import InvalidTransition, NotFound, ValidationFailed
@@ -138,7 +140,7 @@ def open_request(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: Reques
             state=RequestState.DRAFT,
             created_at=now,
             updated_at=now,
-            expires_at=now + ctx.timeouts.request,
+            expires_at=now + ctx.timeouts.request + hold_for(ctx, kind=spec.kind, origin=origin),
         )
         uow.requests.add(request)
         emit(
@@ -159,7 +161,14 @@ def open_request(ctx: AppContext, *, actor: Actor, tenant_id: str, draft: Reques
         if origin == RequestOrigin.SELF_SERVICE:
             _record_self_service_proof(ctx, uow, request=request, actor=actor)
         request = settle(ctx, uow, request=request, actor=actor)
+        person = (  # to notify of a held self-service change (app.self_service)
+            uow.persons.get(tenant_id=tenant_id, person_id=draft.person_id)
+            if origin == RequestOrigin.SELF_SERVICE
+            else None
+        )
         uow.commit()
+    if person is not None:
+        notify_held(ctx, request=request, person=person)  # a sensitive self-service change waits
     return request
 
 
@@ -229,7 +238,7 @@ def move_request(
     moved = request.moved(to, at=ctx.clock.now(), **changes)
     uow.requests.update(moved)
     if to != request.state:
-        emit(
+        event = emit(
             ctx,
             uow,
             type=EventType.REQUEST_STATE_CHANGED,
@@ -240,6 +249,7 @@ def move_request(
             **{"from": request.state.value, "to": to.value},
             **({"reason": reason} if reason else {}),
         )
+        queue_evidence(ctx, uow, request=moved, event=event)  # a final state goes back to its ticket
     return moved
 
 

@@ -7,7 +7,8 @@ the person out or suspends the account, the response notifier and the ticketing 
 or on deskguard's own state (watch list, manager validation, in the same transaction as its
 outcome). Each outcome is a ``response.step`` event, hence a record in the evidence ledger.
 
-A connector that times out leaves the outcome unknown: the step is ``retrying`` with exponential
+A connector that times out, or answers 429/5xx (``ConnectorBusy``), leaves the outcome unknown or
+deferred: the step is ``retrying`` with exponential
 back-off and jitter (``backoff``), up to ``MAX_ATTEMPTS`` calls, always with the same idempotency
 key (run and step), so a retry after a lost answer cannot act twice. A definite refusal
 (``ConnectorError``) fails at once. Every write is a compare-and-set on (status, attempts): when two
@@ -22,11 +23,12 @@ from typing import Any
 
 import structlog
 
+from deskguard.app import ticket_evidence
 from deskguard.app.context import AppContext
 from deskguard.app.outbox import emit
 from deskguard.detection.runbooks import PERSON_STEPS
 from deskguard.domain.actions import ActionKind, ResponseAction
-from deskguard.domain.errors import ConnectorError, ConnectorTimeout
+from deskguard.domain.errors import ConnectorBusy, ConnectorError, ConnectorTimeout
 from deskguard.domain.events import SYSTEM, Actor, EventType
 from deskguard.domain.model import Person
 from deskguard.domain.ports import Randomness, UnitOfWork
@@ -133,6 +135,8 @@ def run_claimed(ctx: AppContext, step: ResponseStep) -> StepOutcome | None:
         detail = _call(ctx, step, person)
     except ConnectorTimeout as exc:
         return _unknown(ctx, step, f"did not answer: {exc}")
+    except ConnectorBusy as exc:  # 429/5xx: the far end asks to come back later, with the same key
+        return _unknown(ctx, step, f"not now: {exc}")
     except ConnectorError as exc:
         return _finish(ctx, step, StepStatus.FAILED, f"refused: {exc}")
     except Exception as exc:  # an unexpected error: as a timeout, the outcome is unknown
@@ -198,6 +202,8 @@ def _call(ctx: AppContext, step: ResponseStep, person: Person | None) -> str:
             idempotency_key=key,
         )
         return f"notified {p['to']} by {p['channel']} ({ref})"
+    if step.kind == ticket_evidence.KIND:
+        return ticket_evidence.deliver(channels, step)
     if step.kind == "ticket" and p["action"] == "comment":
         ref = channels.ticketing.comment(
             tenant_id=step.tenant_id, ticket_ref=p["ticket_ref"], text=p["text"], idempotency_key=key

@@ -6,12 +6,15 @@ hashed), ``checkpoints.jsonl`` (one signed note per line, as a JSON string) and 
 verifier keys with the interval each signed in). A partial bundle (a time range) adds
 ``proofs.jsonl``: one inclusion proof per record against the latest signed checkpoint. This is what
 a client runs on what its provider hands over; it trusts only the keys, which it should compare
-with keys it got separately (the witness, a contract annex).
+with keys it got separately (the witness, a contract annex). The console hands the same files over
+as one zip archive (``to_zip``; ``deskguard audit verify bundle.zip`` reads it with ``from_zip``).
 """
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 
@@ -27,6 +30,44 @@ FILES = ("manifest.json", "records.jsonl", "checkpoints.jsonl", "keys.json")
 
 class BundleError(ValueError):
     """The bundle is not one: a file is missing or unreadable. Names the file."""
+
+
+OPTIONAL = ("proofs.jsonl",)
+MAX_ZIP_MEMBER = 1 << 30  # a bundle file larger than this is refused rather than inflated in memory
+
+
+def to_zip(files: Mapping[str, str], *, folder: str) -> bytes:
+    """The bundle's files as one zip archive, each under ``folder/`` (deterministic: fixed dates)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name].encode("utf-8"))
+    return buffer.getvalue()
+
+
+def from_zip(data: bytes) -> dict[str, str]:
+    """The bundle files of a ``to_zip`` archive, whatever folder holds them; BundleError otherwise."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise BundleError(f"not a zip archive: {exc}") from None
+    files: dict[str, str] = {}
+    with archive:
+        for info in archive.infolist():
+            name = info.filename.rsplit("/", 1)[-1]
+            if name not in (*FILES, *OPTIONAL):
+                continue
+            if name in files:
+                raise BundleError(f"{name} appears twice in the archive")
+            if info.file_size > MAX_ZIP_MEMBER:
+                raise BundleError(f"{info.filename} is larger than {MAX_ZIP_MEMBER} bytes")
+            try:
+                files[name] = archive.read(info).decode("utf-8")
+            except (UnicodeDecodeError, zipfile.BadZipFile) as exc:
+                raise BundleError(f"{info.filename}: {exc}") from None
+    return files
 
 
 PRUNED_KEY = "deskguard.pruned"  # never a key of a record: records are event envelopes

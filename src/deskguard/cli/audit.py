@@ -51,7 +51,9 @@ def checkpoint(
 
 @audit_app.command()
 def verify(
-    bundle: Path = typer.Argument(None, help="an exported bundle directory: verify it offline"),
+    bundle: Path = typer.Argument(
+        None, help="an exported bundle (a directory, or the console's .zip download): verify it offline"
+    ),
     tenant: str = typer.Option(None, help="one tenant of the live database"),
 ) -> None:
     """Recompute the log(s) and check every known checkpoint. Exit 0 intact, 1 broken."""
@@ -73,14 +75,17 @@ def verify(
 
 
 def _verify_bundle(directory: Path) -> int:
-    from deskguard.audit.bundle import FILES, BundleError, verify_bundle
+    from deskguard.audit.bundle import FILES, BundleError, from_zip, verify_bundle
 
     try:
-        files = {
-            name: (directory / name).read_text(encoding="utf-8")
-            for name in (*FILES, "proofs.jsonl")
-            if (directory / name).exists()
-        }
+        if directory.is_file():  # the console's download: the same files in one zip archive
+            files = from_zip(directory.read_bytes())
+        else:
+            files = {
+                name: (directory / name).read_text(encoding="utf-8")
+                for name in (*FILES, "proofs.jsonl")
+                if (directory / name).exists()
+            }
         origin, report = verify_bundle(files)
     except (BundleError, OSError) as exc:
         err.print(f"{directory}: {exc}")

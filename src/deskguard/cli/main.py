@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 import uvicorn
@@ -18,6 +19,9 @@ from deskguard.bootstrap import Runtime, build, http_app
 from deskguard.domain.errors import ConfigurationError, PolicyError, ValidationFailed
 from deskguard.settings import Settings, load_settings
 from deskguard.workers.ticker import Ticker
+
+if TYPE_CHECKING:
+    from deskguard.workers.ari_events import AriEvents
 
 app = typer.Typer(help="deskguard: the security broker for IT helpdesks.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -32,7 +36,9 @@ def _mount_groups() -> None:
     from deskguard.cli.baselines import baselines_app
     from deskguard.cli.connectors import connectors_app
     from deskguard.cli.detect import replay, rules_app, sim_app, text_app
+    from deskguard.cli.evaluate import evaluate
     from deskguard.cli.policy import policy_app
+    from deskguard.cli.simulate import simulate
 
     app.add_typer(policy_app, name="policy", help="Lint, test and explain assurance policies.")
     app.add_typer(audit_app, name="audit")
@@ -42,6 +48,8 @@ def _mount_groups() -> None:
     app.add_typer(baselines_app, name="baselines")
     app.add_typer(connectors_app, name="connectors")
     app.command("replay")(replay)
+    app.command("simulate")(simulate)
+    app.command("evaluate")(evaluate)
 
 
 _mount_groups()
@@ -72,6 +80,7 @@ def _serve(runtime: Runtime, *, host: str, port: int) -> None:
     from deskguard.app.baselines import restore
     from deskguard.workers.checkpointer import Checkpointer
     from deskguard.workers.detector import BaselineKeeper, OutboxDetector
+    from deskguard.workers.privilege_expiry import PrivilegeExpirer
     from deskguard.workers.responder import Responder
 
     settings = runtime.settings
@@ -82,11 +91,23 @@ def _serve(runtime: Runtime, *, host: str, port: int) -> None:
     )
     detector = OutboxDetector(runtime.ctx)
     responder = Responder(runtime.ctx)  # runbook steps whose connector timed out, retried with back-off
+    expirer = PrivilegeExpirer(runtime.ctx, tick_s=settings.privilege_expiry_seconds)  # grants that ended
     keeper = BaselineKeeper(runtime.ctx, tick_s=settings.baselines_persist_seconds)
-    from deskguard.workers.idp_logs import IdpLogPoller, PollTarget
+    from deskguard.workers.idp_logs import IdpLogPoller, PollTarget, tenant_log_targets
 
     targets = [PollTarget(tenant, source) for tenant, source in runtime.log_sources]
-    poller = IdpLogPoller(runtime.ctx, targets=targets, tick_s=settings.idp_logs_poll_seconds)
+    adapters = runtime.tenant_adapters
+    poller = IdpLogPoller(
+        runtime.ctx,
+        targets=targets,
+        # the tenants' own Okta/Entra logs, re-read from tenant_connectors every few ticks
+        tenant_targets=None
+        if adapters is None
+        else lambda: tenant_log_targets(
+            reads=runtime.ctx.reads, adapters=adapters, now=runtime.ctx.clock.now
+        ),
+        tick_s=settings.idp_logs_poll_seconds,
+    )
     try:
         keys = restore(runtime.ctx)
         console.print(f"detection baselines restored: {keys} keys")
@@ -95,18 +116,40 @@ def _serve(runtime: Runtime, *, host: str, port: int) -> None:
     checkpointer.start()
     detector.start()
     responder.start()
+    expirer.start()
     keeper.start()
-    if targets:
+    if targets or adapters is not None:
         poller.start()
+    ari_events = _ari_events(runtime)
+    exporter = _exporter(runtime)  # SIEM/SOAR deliveries, when destinations are configured
     try:
         uvicorn.run(http_app(runtime), host=host, port=port, log_level="info")
     finally:
+        if ari_events is not None:
+            ari_events.stop()
+        if exporter is not None:
+            exporter.stop()
         responder.stop()
+        expirer.stop()
         detector.stop()
         keeper.stop()
         if targets:
             poller.stop()
         checkpointer.stop()
+
+
+def _ari_events(runtime: Runtime) -> AriEvents | None:
+    """The ARI event stream, when Asterisk ARI places the call-backs (it settles their outcomes)."""
+    from deskguard.adapters.telephony.ari import AriTelephony
+    from deskguard.workers.ari_events import AriEvents
+
+    telephony = runtime.ctx.channels.telephony
+    if not isinstance(telephony, AriTelephony):
+        return None
+    events = AriEvents(runtime.ctx, telephony)
+    events.start()
+    console.print(f"ARI call-back events from: {telephony.events_url()}")
+    return events
 
 
 def _exporter(runtime: Runtime) -> Ticker | None:
@@ -150,16 +193,46 @@ def demo(
 
     settings = _settings(demo=True)
     runtime = _runtime(settings, migrate=True)
-    creds = seed_demo(runtime.ctx)
+    creds = seed_demo(runtime.ctx, history=True)
     out = Path("var") / "demo-credentials.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(creds.to_json(), indent=2, ensure_ascii=False))
     out.chmod(0o600)
     console.print(f"[green]demo ready[/green]: database {settings.database_url}")
     console.print(f"  credentials (API tokens, portal tokens, TOTP seeds): {out.resolve()}")
+    console.print(
+        f"  console: http://127.0.0.1:{port}/ — sign in as any demo login below, password "
+        f"[bold]{creds.to_json()['console_password']}[/bold], then the code of "
+        "`deskguard demo-code LOGIN`"
+    )
+    for login, who in creds.operators.items():
+        console.print(f"    {login:34} {who['role']}")
+    console.print("    claire.dubois0@acme.example        employee (portal; Jean's manager)")
     console.print(f"  API docs: http://127.0.0.1:{port}/docs — walkthrough: README.md, 'The demo'")
     if not seed_only:
         _serve(runtime, host="127.0.0.1", port=port)
+
+
+@app.command("demo-code")
+def demo_code(
+    login: str = typer.Argument(..., help="a demo console login (var/demo-credentials.json)"),
+    credentials: Path = typer.Option(Path("var") / "demo-credentials.json", help="the demo's credentials"),
+) -> None:
+    """The current TOTP code of a demo console account: what its authenticator app would show."""
+    import base64
+    import time
+
+    from deskguard.domain.otp import totp
+
+    try:
+        creds = json.loads(credentials.read_text())
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"{credentials}: {exc} (run `make demo` first)") from None
+    who = creds.get("operators", {}).get(login) or creds.get("persons", {}).get(login)
+    if who is None or "console_totp_base32" not in who:
+        raise typer.BadParameter(f"{login!r} is not a demo console login (see {credentials})")
+    seed = base64.b32decode(who["console_totp_base32"] + "=" * (-len(who["console_totp_base32"]) % 8))
+    typer.echo(totp(seed, time.time()))
 
 
 @db_app.command("upgrade")

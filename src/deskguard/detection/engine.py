@@ -11,12 +11,17 @@ unless a correlation uses them only as building blocks (Sigma's ``generate``); t
 feed the correlations; analytics see the activities they watch. A repeat of the same rule on the
 same entity within the rule's suppression window folds into the open alert (``count``,
 ``last_seen``, evidence). Rules in monitor mode raise alerts marked ``monitor``.
+
+Per-tenant modes (``set_modes``, from ``domain.ports_rule_modes``) override the pack's: ``off``
+drops the rule's alerts for that tenant (its matches still feed the correlations built on it),
+``monitor`` marks them monitor, ``on`` makes them alerts even when the pack or the deployment's
+monitor list says monitor.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,6 +53,7 @@ class EngineStats:
     matches: int = 0
     alerts: int = 0
     suppressed: int = 0
+    disabled: int = 0  # alerts not raised: the rule is off for the event's tenant
     by_rule: dict[str, int] = field(default_factory=dict)
 
 
@@ -57,6 +63,7 @@ class Engine:
     ):
         self._ruleset = ruleset
         self._monitor = frozenset(monitor)
+        self._modes: dict[str, Mapping[str, str]] = {}  # tenant -> rule id -> on | off | monitor
         self._shapes: dict[
             tuple[str, str, str, str, str], tuple[tuple[CompiledRule, ...], tuple[Analytic, ...]]
         ] = {}
@@ -73,6 +80,20 @@ class Engine:
         self._feeds_correlations = frozenset(referenced)
         self._alerting = {rule.id: not ({rule.id, rule.name} & building_blocks) for rule in ruleset.rules}
         self.stats = EngineStats()
+
+    def set_modes(self, tenant: str, modes: Mapping[str, str]) -> None:
+        """The tenant's overrides of the rules' modes (rule id -> on, off or monitor), replacing any."""
+        self._modes[tenant] = dict(modes)
+
+    def mode_of(self, tenant: str, meta: RuleMeta) -> str:
+        """alert, monitor or off: the rule's mode for the tenant, overrides first."""
+        override = self._modes.get(tenant, {}).get(meta.rule_id)
+        if override == "off":
+            return "off"
+        if override == "on":
+            return "alert"
+        monitored = override == "monitor" or meta.mode == "monitor" or meta.rule_id in self._monitor
+        return "monitor" if monitored else "alert"
 
     # -- the stream ------------------------------------------------------------------------------
 
@@ -148,6 +169,10 @@ class Engine:
 
     def _raise(self, out: list[Alert], meta: RuleMeta, tenant: str, finding: Finding) -> None:
         stats = self.stats
+        mode = self.mode_of(tenant, meta)
+        if mode == "off":
+            stats.disabled += 1
+            return
         entities = finding.entities
         subject = entities.get("user") or entities.get("actor") or entities.get("caller_number") or ""
         key = (meta.rule_id, tenant, subject)
@@ -181,7 +206,7 @@ class Engine:
             explanation=finding.explanation,
             attack=meta.attack,
             response=meta.response,
-            mode="monitor" if meta.mode == "monitor" or meta.rule_id in self._monitor else "alert",
+            mode=mode,
             confidence=meta.confidence,
         )
         self._open[key] = alert

@@ -80,6 +80,7 @@ ACTIVITIES: frozenset[str] = frozenset(
         "grant_requested",
         "grant_approved",
         "grant_used",
+        "action_disputed",  # a person reported a helpdesk action on their account as not them
         "other",
     }
 )

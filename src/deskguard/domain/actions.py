@@ -40,6 +40,9 @@ class ResponseAction(StrEnum):
     """
 
     SUSPEND_ACCOUNT = "suspend_account"
+    # Ends a ``grant_privilege`` once its duration has passed (``app.privilege_expiry``); params
+    # ``{"group": <the granted group>}``. Removing a membership already gone is a success.
+    REVOKE_PRIVILEGE = "revoke_privilege"
 
 
 class RiskTier(IntEnum):

@@ -94,6 +94,11 @@ class ConnectorError(DeskguardError):
     code = "connector_failed"
 
 
+class ConnectorBusy(ConnectorError):
+    """The far end answered "not now" (429, 5xx): refused for the moment, worth trying again later
+    with the same idempotency key. Callers that do not retry treat it as any ``ConnectorError``."""
+
+
 class ConnectorTimeout(DeskguardError):
     """A connector did not answer in time: the outcome is unknown, so the request stays pending."""
 

@@ -38,10 +38,23 @@ class EventType(StrEnum):
     GRANT_DENIED = "grant.denied"
     GRANT_USED = "grant.used"
     GRANT_REVOKED = "grant.revoked"
+    PRIVILEGE_EXPIRED = "privilege.expired"  # a time-boxed grant_privilege ended (app.privilege_expiry)
+    PRIVILEGE_EXPIRY_FAILED = "privilege.expiry_failed"  # the connector refused; retried with back-off
     TICKET_OPENED = "ticket.opened"
     RESPONSE_STEP = "response.step"  # a runbook step's outcome (app.respond)
     ALERT_VERDICT = "alert.verdict"  # an analyst's verdict on an alert (app.triage)
     CASE_CLOSED = "case.closed"  # a triage case closed: every alert judged, or by an analyst
+    PUSH_DEVICE_SUBSCRIBED = "push.device_subscribed"  # a portal device registered for Web Push
+    PUSH_DEVICE_UNSUBSCRIBED = "push.device_unsubscribed"
+    CONNECTOR_CONFIGURED = "connector.configured"  # a tenant's port given an adapter (app.connectors)
+    CONNECTOR_REMOVED = "connector.removed"  # back to the deployment's adapter
+    RULE_MODE_CHANGED = "detection.rule_mode_changed"  # a tenant's rule on/off/monitor (app.rule_modes)
+    ASSURANCE_ASSESSED = "assurance.assessed"  # a provider checklist item assessed (app.assurance)
+    ASSURANCE_EVIDENCE_ATTACHED = "assurance.evidence_attached"  # a file attached to an item
+    ACTION_DISPUTED = "action.disputed"  # the person says a helpdesk action on their account was not them
+    EXERCISE_CAMPAIGN_PLANNED = "exercise.campaign_planned"  # a vishing exercise campaign (app.exercises)
+    EXERCISE_CALL_RECORDED = "exercise.call_recorded"  # a test call's outcome
+    EXERCISE_FEEDBACK_SENT = "exercise.feedback_sent"  # the agent's blameless feedback, sent
 
 
 class ActorKind(StrEnum):

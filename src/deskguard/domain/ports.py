@@ -12,18 +12,31 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from deskguard.detection.alerts import Alert
 from deskguard.detection.risk import RiskSignal
 from deskguard.domain.actions import ActionKind, ResponseAction
+from deskguard.domain.assurance import AssuranceRepository
 from deskguard.domain.events import DomainEvent
+from deskguard.domain.exercises import ExerciseRepository
 from deskguard.domain.model import Operator, Person, Provider, Tenant, Ticket
+from deskguard.domain.ports_console import (
+    ConsoleAccountRepository,
+    ConsoleSessionRepository,
+    PasskeyRepository,
+)
 from deskguard.domain.ports_export import ExportQueueRepository
 from deskguard.domain.ports_poll import PollCursorRepository
+from deskguard.domain.ports_push import PushSubscriptionRepository
 from deskguard.domain.ports_response import ResponseNotifier, ResponseStepRepository, Ticketing
+from deskguard.domain.ports_rule_modes import RuleModeRepository
 from deskguard.domain.ports_triage import CaseRepository, TriageModelRepository, VerdictRepository
+from deskguard.domain.privilege import PrivilegeExpiryRepository
 from deskguard.domain.requests import ActionRequest, Approval, Grant, Proof, RequestState
+
+if TYPE_CHECKING:  # domain.connectors imports Health from here
+    from deskguard.domain.connectors import TenantConnectorRepository
 
 
 # --- time, randomness, secrets -------------------------------------------------------------------
@@ -440,6 +453,15 @@ class UnitOfWork(Protocol):
     triage_models: TriageModelRepository
     exports: ExportQueueRepository  # SIEM/SOAR deliveries (domain.ports_export)
     idp_poll: PollCursorRepository  # IdP log pollers' checkpoints (domain.ports_poll)
+    connectors: TenantConnectorRepository  # per-tenant connector settings (domain.connectors)
+    console_accounts: ConsoleAccountRepository  # the console's sign-in (domain.ports_console)
+    console_sessions: ConsoleSessionRepository
+    passkeys: PasskeyRepository
+    push_subscriptions: PushSubscriptionRepository  # portal devices' Web Push (domain.ports_push)
+    rule_modes: RuleModeRepository  # per-tenant detection rule modes (domain.ports_rule_modes)
+    exercises: ExerciseRepository  # vishing exercise campaigns and calls (domain.exercises)
+    assurance: AssuranceRepository  # providers' checklist assessments and evidence (domain.assurance)
+    privilege_expiries: PrivilegeExpiryRepository  # ends of time-boxed privileges (domain.privilege)
 
     def __enter__(self) -> Self: ...
 

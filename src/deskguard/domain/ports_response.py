@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from deskguard.domain.response import ResponseStep, StepStatus
 
@@ -35,6 +35,17 @@ class Ticketing(Protocol):
 
     def comment(self, *, tenant_id: str, ticket_ref: str, text: str, idempotency_key: str) -> str:
         """Returns the comment's reference."""
+        ...
+
+
+@runtime_checkable
+class TicketResolver(Protocol):
+    """Optional beside ``Ticketing``: puts a ticket in its resolved (solved) state, the state the
+    adapter's settings name (``resolved_state``). Idempotent by key. Raises ConnectorError or
+    ConnectorTimeout. Used after an executed request when the deployment says so."""
+
+    def resolve(self, *, tenant_id: str, ticket_ref: str, idempotency_key: str) -> str:
+        """Returns the change's reference."""
         ...
 
 

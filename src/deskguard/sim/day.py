@@ -105,6 +105,7 @@ class OktaLog:
         user_agent: str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0",
         message: str = "",
         actor_type: str = "User",
+        changed: str | None = None,
     ) -> None:
         targets: list[dict[str, Any]] = []
         if target:
@@ -144,7 +145,10 @@ class OktaLog:
                 "outcome": {"result": outcome, "reason": reason},
                 "target": targets,
                 "transaction": {"type": "WEB", "id": "W" + _digest(f"{moment}{event_type}{actor}")},
-                "debugContext": {"debugData": {"requestId": _digest(f"{moment}{actor}")}},
+                "debugContext": {
+                    "debugData": {"requestId": _digest(f"{moment}{actor}")}
+                    | ({"changedAttributes": changed} if changed else {})
+                },
                 "authenticationContext": {"externalSessionId": session or ("102" + _digest(actor + ip))},
                 "securityContext": {"isProxy": proxy},
             }
@@ -190,44 +194,70 @@ def _entra_signin(
     }
 
 
-def _entra_role(moment: datetime, actor: str, target: str, role: str) -> dict[str, Any]:
+def _entra_role(
+    moment: datetime, actor: str, target: str, role: str, *, ip: str = ATTACKER_IP
+) -> dict[str, Any]:
+    modified = [{"displayName": "Role.DisplayName", "oldValue": None, "newValue": f'"{role}"'}]
+    return _entra_audit(
+        moment,
+        actor,
+        target,
+        operation="Add member to role",
+        category="RoleManagement",
+        key=f"{target}{role}",
+        modified=modified,
+        ip=ip,
+    )
+
+
+def _entra_audit(
+    moment: datetime,
+    actor: str,
+    target: str,
+    *,
+    operation: str,
+    category: str,
+    key: str,
+    modified: list[dict[str, Any]],
+    ip: str,
+    target_type: str = "User",
+) -> dict[str, Any]:
+    """An Entra ID directory audit in the Azure Monitor shape; ``key`` makes its ids unique."""
+    name = "userPrincipalName" if target_type == "User" else "displayName"
+    resource = {"id": _digest(target), "type": target_type, name: target, "modifiedProperties": modified}
     return {
         "time": _iso(moment),
         "resourceId": "/tenants/8d4a-acme/providers/Microsoft.aadiam",
-        "operationName": "Add member to role",
+        "operationName": operation,
         "operationVersion": "1.0",
         "category": "AuditLogs",
         "resultType": "",
         "resultSignature": "None",
-        "correlationId": _digest(f"{moment}{target}role"),
+        "correlationId": _digest(f"{moment}{target}{'role' if category == 'RoleManagement' else key}"),
         "Level": 4,
         "properties": {
-            "id": "Directory_" + _digest(f"{moment}{target}{role}"),
-            "category": "RoleManagement",
+            "id": "Directory_" + _digest(f"{moment}{key}"),
+            "category": category,
             "activityDateTime": _iso(moment),
-            "activityDisplayName": "Add member to role",
+            "activityDisplayName": operation,
             "loggedByService": "Core Directory",
-            "operationType": "Assign",
+            "operationType": "Assign" if category == "RoleManagement" else "Update",
             "result": "success",
-            "initiatedBy": {
-                "user": {"userPrincipalName": actor, "ipAddress": ATTACKER_IP, "id": _digest(actor)}
-            },
-            "targetResources": [
-                {
-                    "id": _digest(target),
-                    "type": "User",
-                    "userPrincipalName": target,
-                    "modifiedProperties": [
-                        {"displayName": "Role.DisplayName", "oldValue": None, "newValue": f'"{role}"'}
-                    ],
-                }
-            ],
+            "initiatedBy": {"user": {"userPrincipalName": actor, "ipAddress": ip, "id": _digest(actor)}},
+            "targetResources": [resource],
         },
     }
 
 
 def _ticket(
-    moment: datetime, number: str, caller: str, channel: str, summary: str, phone: str = ""
+    moment: datetime,
+    number: str,
+    caller: str,
+    channel: str,
+    summary: str,
+    phone: str = "",
+    *,
+    agent: str = "k.dupont",
 ) -> dict[str, Any]:
     record = {
         "sys_id": _digest(number).ljust(32, "0")[:32],
@@ -239,7 +269,7 @@ def _ticket(
         "short_description": summary,
         "caller_id": {"value": _digest(caller).ljust(32, "0")[:32], "display_value": caller.split("@")[0]},
         "caller_id.email": caller,
-        "assigned_to": "k.dupont",
+        "assigned_to": agent,
         "opened_at": moment.strftime("%Y-%m-%d %H:%M:%S"),
         "sys_created_on": moment.strftime("%Y-%m-%d %H:%M:%S"),
         "sys_mod_count": "0",
@@ -250,20 +280,28 @@ def _ticket(
 
 
 def _call(
-    moment: datetime, call_id: str, number: str, claimed: str, attestation: str, ticket: str = ""
+    moment: datetime,
+    call_id: str,
+    number: str,
+    claimed: str,
+    attestation: str,
+    ticket: str = "",
+    *,
+    agent: str = "k.dupont",
+    called: str = "+33180000000",
 ) -> dict[str, Any]:
     return {
         "type": "call",
         "call_id": call_id,
         "started_at": _iso(moment),
         "caller_number": number,
-        "called_number": "+33180000000",
+        "called_number": called,
         "direction": "inbound",
         "attestation": attestation,
         "sip_identity": None,
         "claimed_identity": claimed,
         "ticket_id": ticket or None,
-        "agent": "k.dupont",
+        "agent": agent,
         "duration_s": 420,
         "voice_synthetic_score": None,
     }

@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from deskguard.app.auth import issue_token
+from deskguard.app.console_auth import create_account, hash_password
 from deskguard.app.context import AppContext
 from deskguard.domain.model import (
     Factor,
@@ -160,6 +162,10 @@ OPERATORS = (
     ),
 )
 PERSONS_PER_TENANT = 25
+# Every demo console account signs in with this password, then the TOTP code of its own seed
+# (``deskguard demo-code LOGIN`` prints it). Demo data only.
+DEMO_PASSWORD = "deskguard-demo"
+CONSOLE_PERSONS = 4  # per tenant, the first four people have a portal account (Claire, Jean, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +177,8 @@ class DemoCredentials:
         return {
             "operators": self.operators,
             "persons": self.persons,
-            "note": "demo data only: these tokens and TOTP seeds protect nothing real",
+            "console_password": DEMO_PASSWORD,
+            "note": "demo data only: these tokens, passwords and TOTP seeds protect nothing real",
         }
 
 
@@ -242,17 +249,30 @@ def _people(ctx: AppContext, tenant: Tenant, rng: random.Random) -> list[tuple[P
     return people
 
 
-def seed_demo(ctx: AppContext, *, seed: int = 7) -> DemoCredentials:
-    """Seed the demo organisation (once) and issue fresh tokens (every time)."""
+def seed_demo(ctx: AppContext, *, seed: int = 7, history: bool = False) -> DemoCredentials:
+    """Seed the demo organisation (once) and issue fresh tokens (every time). With ``history``, the
+    first seed also plays a little past activity through the use cases (``sim.demo_history``)."""
     rng = random.Random(seed)
     org = {tenant.id: _people(ctx, tenant, rng) for tenant in TENANTS}  # deterministic: same seeds each run
     operators: dict[str, dict[str, Any]] = {}
     persons: dict[str, dict[str, Any]] = {}
+    console_seeds = random.Random(seed + 1)  # the console's TOTP seeds: same each run, apart from org's
     with ctx.uow() as uow:
-        if uow.tenants.get(TENANTS[0].id) is None:
+        created = uow.tenants.get(TENANTS[0].id) is None
+        if created:
             _add_org(ctx, uow, org=org)
         for op in OPERATORS:
+            totp = _console_account(
+                ctx,
+                uow,
+                login=op.username,
+                kind="operator",
+                subject=op.id,
+                tenant=None,
+                seed=console_seeds.randbytes(20),
+            )
             operators[op.username] = {
+                "console_totp_base32": totp,
                 "id": op.id,
                 "role": op.role.value,
                 "provider": op.provider_id,
@@ -261,7 +281,20 @@ def seed_demo(ctx: AppContext, *, seed: int = 7) -> DemoCredentials:
             }
         for tenant_id, people in org.items():
             for person, totp_seed in people:
+                console_login = {}
+                if int(person.id[-3:]) < CONSOLE_PERSONS:
+                    totp = _console_account(
+                        ctx,
+                        uow,
+                        login=person.email,
+                        kind="person",
+                        subject=person.id,
+                        tenant=tenant_id,
+                        seed=console_seeds.randbytes(20),
+                    )
+                    console_login = {"console_totp_base32": totp}
                 persons[person.email] = {
+                    **console_login,
                     "id": person.id,
                     "tenant": tenant_id,
                     "name": person.display_name,
@@ -277,7 +310,43 @@ def seed_demo(ctx: AppContext, *, seed: int = 7) -> DemoCredentials:
                     **({"totp_secret_base32": b32_secret(totp_seed)} if totp_seed else {}),
                 }
         uow.commit()
+    if created and history:
+        from deskguard.sim.demo_history import seed_history
+
+        seed_history(ctx)
     return DemoCredentials(operators=operators, persons=persons)
+
+
+@cache
+def _demo_password_hash() -> str:
+    """One argon2id hash of the shared demo password for every demo account (same password, same
+    hash: it tells nothing the README does not): hashing it fifteen times would cost seconds per seed."""
+    return hash_password(DEMO_PASSWORD)
+
+
+def _console_account(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    *,
+    login: str,
+    kind: str,
+    subject: str,
+    tenant: str | None,
+    seed: bytes,
+) -> str:
+    """The console account of a demo operator or person (created once); returns its TOTP seed."""
+    if uow.console_accounts.get_by_login(login) is None:
+        create_account(
+            ctx,
+            uow,
+            login=login,
+            subject_kind=kind,
+            subject_id=subject,
+            tenant_id=tenant,
+            password_hash=_demo_password_hash(),
+            totp_seed=seed,
+        )
+    return b32_secret(seed)
 
 
 def _add_org(ctx: AppContext, uow: UnitOfWork, *, org: dict[str, list[tuple[Person, bytes | None]]]) -> None:

@@ -58,8 +58,12 @@ class FakeIdentityVerification:
     def __init__(self, *, randomness: Randomness) -> None:
         self._random = randomness
         self.sessions: list[tuple[str, str, str]] = []  # (session id, tenant, person)
+        self.timeouts = 0  # tests: the next N starts time out
 
     def start(self, *, tenant_id: str, person: Person, reference: str) -> str:
+        if self.timeouts:
+            self.timeouts -= 1
+            raise ConnectorTimeout("fake identity verification did not answer in time")
         session_id = self._random.new_id("idv")
         self.sessions.append((session_id, tenant_id, person.id))
         return session_id
@@ -159,6 +163,7 @@ class FakeTicketing(_Flaky):
         self._random = randomness
         self.tickets: dict[str, FakeTicket] = {}  # opened here
         self.comments: list[tuple[str, str, str]] = []  # (tenant, ticket reference, text)
+        self.resolved: list[tuple[str, str]] = []  # (tenant, ticket reference) put in a resolved state
 
     def open(self, *, tenant_id: str, title: str, text: str, idempotency_key: str) -> str:
         with self._lock:
@@ -184,3 +189,15 @@ class FakeTicketing(_Flaky):
             ref = self._random.new_id("cmt")
             self._done[idempotency_key] = ref
             return ref
+
+    def resolve(self, *, tenant_id: str, ticket_ref: str, idempotency_key: str) -> str:
+        with self._lock:
+            self._check("ticketing")
+            if idempotency_key in self._done:
+                return self._done[idempotency_key]
+            ticket = self.tickets.get(ticket_ref)
+            if ticket is not None and ticket.tenant_id != tenant_id:
+                raise ConnectorError(f"ticket {ticket_ref} not found")
+            self.resolved.append((tenant_id, ticket_ref))
+            self._done[idempotency_key] = f"{ticket_ref}/resolved"
+            return self._done[idempotency_key]

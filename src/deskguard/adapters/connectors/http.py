@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Collection
 from typing import Any
 
 import httpx
@@ -21,15 +22,17 @@ from deskguard.domain.errors import ConnectorError, ConnectorTimeout
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
-def send(client: httpx.Client, method: str, url: str, *, vendor: str, **kwargs: Any) -> httpx.Response:
-    """One request; the response when it is 2xx, else the mapped error."""
+def send(
+    client: httpx.Client, method: str, url: str, *, vendor: str, accept: Collection[int] = (), **kwargs: Any
+) -> httpx.Response:
+    """One request; the response when it is 2xx (or a status in ``accept``), else the mapped error."""
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:
         raise ConnectorTimeout(f"{vendor} did not answer in time ({type(exc).__name__})") from None
     except httpx.TransportError as exc:
         raise ConnectorTimeout(f"{vendor} could not be reached or dropped the connection ({exc})") from None
-    if response.is_success:
+    if response.is_success or response.status_code in accept:
         return response
     summary = error_summary(response)
     if response.status_code == 429 or response.status_code >= 500:

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from deskguard.domain.errors import ConnectorError, ConnectorTimeout
+from deskguard.domain.errors import ConnectorBusy, ConnectorError, ConnectorTimeout
 
 T = TypeVar("T")
 
 
-class Retryable(ConnectorError):
+class Retryable(ConnectorBusy):
     """A refusal worth trying again (429, 5xx): ``retry_after`` seconds when the server said."""
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
@@ -54,7 +54,7 @@ def with_retries(
             return call()
         except Retryable as exc:
             if attempt == attempts:
-                raise ConnectorError(str(exc)) from None
+                raise ConnectorBusy(str(exc)) from None  # still a ConnectorError; a later try may pass
             wait = backoff.delay(attempt)
             if exc.retry_after is not None:
                 if exc.retry_after > backoff.max_retry_after_s:

@@ -19,6 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from deskguard.adapters.db.decision_reads import SqlDecisionReads
 from deskguard.adapters.db.engine import read_only as engine_read_only
 from deskguard.adapters.db.ledger import SqlLedgerRepository
+from deskguard.adapters.db.repositories_assurance import SqlAssuranceRepository
+from deskguard.adapters.db.repositories_connectors import SqlTenantConnectorRepository
+from deskguard.adapters.db.repositories_console import (
+    SqlConsoleAccountRepository,
+    SqlConsoleSessionRepository,
+    SqlPasskeyRepository,
+)
 from deskguard.adapters.db.repositories_detection import (
     SqlAlertRepository,
     SqlDetectionCursorRepository,
@@ -26,6 +33,7 @@ from deskguard.adapters.db.repositories_detection import (
     SqlResponseRunRepository,
     SqlRiskRepository,
 )
+from deskguard.adapters.db.repositories_exercises import SqlExerciseRepository
 from deskguard.adapters.db.repositories_export import SqlExportQueueRepository
 from deskguard.adapters.db.repositories_people import (
     SqlOperatorRepository,
@@ -37,6 +45,8 @@ from deskguard.adapters.db.repositories_people import (
     SqlTotpStateRepository,
 )
 from deskguard.adapters.db.repositories_poll import SqlPollCursorRepository
+from deskguard.adapters.db.repositories_privilege import SqlPrivilegeExpiryRepository
+from deskguard.adapters.db.repositories_push import SqlPushSubscriptionRepository
 from deskguard.adapters.db.repositories_requests import (
     SqlApprovalRepository,
     SqlGrantRepository,
@@ -45,6 +55,7 @@ from deskguard.adapters.db.repositories_requests import (
     SqlRequestRepository,
 )
 from deskguard.adapters.db.repositories_response import SqlResponseStepRepository
+from deskguard.adapters.db.repositories_rule_modes import SqlRuleModeRepository
 from deskguard.adapters.db.repositories_state import SqlDetectionStateRepository, SqlOperatorRiskRepository
 from deskguard.adapters.db.repositories_triage import (
     SqlCaseRepository,
@@ -123,6 +134,15 @@ class SqlUnitOfWork:
         self.triage_models = SqlTriageModelRepository(session)
         self.exports = SqlExportQueueRepository(session)
         self.idp_poll = SqlPollCursorRepository(session)
+        self.connectors = SqlTenantConnectorRepository(session)
+        self.console_accounts = SqlConsoleAccountRepository(session)
+        self.console_sessions = SqlConsoleSessionRepository(session)
+        self.passkeys = SqlPasskeyRepository(session)
+        self.push_subscriptions = SqlPushSubscriptionRepository(session)
+        self.rule_modes = SqlRuleModeRepository(session)
+        self.exercises = SqlExerciseRepository(session)
+        self.assurance = SqlAssuranceRepository(session)
+        self.privilege_expiries = SqlPrivilegeExpiryRepository(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

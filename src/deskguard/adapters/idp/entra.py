@@ -18,6 +18,9 @@ Actions (the user is found by userPrincipalName = the person's e-mail):
 - ``grant_privilege``: ``POST /roleManagement/directory/roleAssignments`` (role definition id, or a
   role's exact display name). Not retried (a second assignment conflicts). The time box is the
   broker's: Entra does not expire this assignment by itself.
+- ``revoke_privilege`` (at the grant's expiry): ``GET …/roleAssignments?$filter=principalId eq … and
+  roleDefinitionId eq …``, then ``DELETE …/roleAssignments/{id}`` of each tenant-wide one (retried;
+  404 = already gone). No assignment left is a success.
 - ``suspend_account``: ``PATCH accountEnabled=false`` then revoke sessions (both repeatable).
 
 ``unlock_account`` (Entra smart lockout has no admin unlock call) and the other kinds are refused.
@@ -161,6 +164,7 @@ class EntraIdentityProvider(DispatchingProvider):
             ActionKind.RESET_MFA: self._reset_mfa,
             ActionKind.REMOVE_FACTOR: self._remove_factor,
             ActionKind.GRANT_PRIVILEGE: self._grant,
+            ResponseAction.REVOKE_PRIVILEGE: self._revoke_privilege,
             ResponseAction.SUSPEND_ACCOUNT: self._suspend,
         }
 
@@ -309,6 +313,38 @@ class EntraIdentityProvider(DispatchingProvider):
                 "role_definition_id": role_id,
                 "assignment_id": answer.get("id", "") if isinstance(answer, dict) else "",
                 "duration_minutes": params.get("duration_minutes"),
+            }
+        )
+
+    def _revoke_privilege(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        """The grant's assignment (this principal, this role, tenant-wide scope), deleted."""
+        uid = self.user_id(person)
+        role_id = self._role_id(str(params["group"]))
+        body = self._json(
+            self.graph.call(
+                "GET",
+                "/roleManagement/directory/roleAssignments",
+                idempotent=True,
+                params={"$filter": f"principalId eq '{uid}' and roleDefinitionId eq '{role_id}'"},
+            )
+        )
+        items = body.get("value") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise ConnectorError(f"{VENDOR} answered role assignments without a value list (malformed)")
+        ids = [
+            str(i["id"])
+            for i in items
+            if isinstance(i, dict) and i.get("id") and i.get("directoryScopeId", "/") == "/"
+        ]
+        for assignment in ids:  # 404: deleted meanwhile, which is what was asked
+            path = f"/roleManagement/directory/roleAssignments/{seg(assignment)}"
+            self.graph.call("DELETE", path, idempotent=True, accept=(404,))
+        return ExecutionResult(
+            summary={
+                "group_removed": params["group"],
+                "role_definition_id": role_id,
+                "assignments_removed": ids,
+                "was_member": bool(ids),
             }
         )
 

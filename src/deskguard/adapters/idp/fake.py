@@ -137,6 +137,10 @@ class FakeIdentityProvider:
                 return ExecutionResult(
                     summary={"group_added": params["group"], "duration_minutes": params["duration_minutes"]}
                 )
+            case ResponseAction.REVOKE_PRIVILEGE:
+                was_member = params["group"] in account.groups
+                account.groups.discard(params["group"])
+                return ExecutionResult(summary={"group_removed": params["group"], "was_member": was_member})
         raise ConnectorError(f"action {kind} not supported")  # pragma: no cover - enum is exhaustive
 
     def health(self) -> Health:

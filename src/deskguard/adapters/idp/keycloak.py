@@ -19,6 +19,8 @@ The user is found by e-mail (``GET /users?email=…&exact=true``, exactly one ma
   lockout (retried). It never re-enables an account an administrator or a runbook disabled.
 - ``grant_privilege``: ``PUT /users/{id}/groups/{groupId}`` (a group id, or the one group whose
   name is exactly the one given); retried, joining twice changes nothing.
+- ``revoke_privilege`` (a ``grant_privilege`` that expired): ``DELETE /users/{id}/groups/{groupId}``;
+  retried, and a 404 (not a member any more) is a success.
 - ``suspend_account``: ``PUT /users/{id}`` ``{"enabled": false}``, then logout (both repeatable).
 
 Other kinds are refused with a ``ConnectorError`` naming the action. A repeated idempotency key
@@ -146,6 +148,7 @@ class KeycloakIdentityProvider(DispatchingProvider):
             ActionKind.REVOKE_SESSIONS: self._revoke_sessions,
             ActionKind.UNLOCK_ACCOUNT: self._unlock,
             ActionKind.GRANT_PRIVILEGE: self._grant,
+            ResponseAction.REVOKE_PRIVILEGE: self._revoke_privilege,
             ResponseAction.SUSPEND_ACCOUNT: self._suspend,
         }
 
@@ -274,6 +277,19 @@ class KeycloakIdentityProvider(DispatchingProvider):
                 "group_added": params["group"],
                 "keycloak_group_id": group_id,
                 "duration_minutes": params.get("duration_minutes"),
+            }
+        )
+
+    def _revoke_privilege(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        user = self.user(person)
+        group_id = self._group_id(str(params["group"]))
+        path = f"{self._path(user)}/groups/{seg(group_id)}"
+        response = self.keycloak.call("DELETE", path, idempotent=True, accept=(404,))  # 404: already gone
+        return ExecutionResult(
+            summary={
+                "group_removed": params["group"],
+                "keycloak_group_id": group_id,
+                "was_member": response.status_code != 404,
             }
         )
 

@@ -14,7 +14,10 @@ What it does (``ActionKind`` / ``ResponseAction``):
 - ``suspend_account``: ``pwdAccountLockedTime: 000001010000Z`` (locked until an administrator
   unlocks); the ACCOUNTDISABLE bit of ``userAccountControl`` on AD.
 - ``grant_privilege``: adds the person to ``cn=<group>,<group base>``; the requested duration is
-  recorded in the summary. LDAP has no expiring membership: removal at expiry is not done here.
+  recorded in the summary. LDAP has no expiring membership: deskguard ends it at expiry with
+  ``revoke_privilege`` (``app.privilege_expiry``).
+- ``revoke_privilege``: a ``MODIFY_DELETE`` of the person's DN from the group's member attribute;
+  "not a member any more" (noSuchAttribute) and a group that is gone (noSuchObject) are successes.
 - ``revoke_sessions``: LDAP has no sessions, so it is a definite ``ConnectorError`` (code
   ``action_unsupported``) rather than a silent success that would let a runbook believe the person
   was signed out. Every other catalogue action fails the same way, naming the action.
@@ -198,6 +201,7 @@ class LdapIdentityProvider:
             ActionKind.UNLOCK_ACCOUNT.value: self._unlock,
             ResponseAction.SUSPEND_ACCOUNT.value: self._suspend,
             ActionKind.GRANT_PRIVILEGE.value: self._grant,
+            ResponseAction.REVOKE_PRIVILEGE.value: self._revoke,
         }
 
     def _unsupported(self, kind: str) -> str:
@@ -255,7 +259,7 @@ class LdapIdentityProvider:
 
     def _grant(self, conn: Connection, dn: str, params: dict[str, Any]) -> ExecutionResult:
         group = str(params["group"])
-        group_dn = f"cn={escape_rdn(group)},{self._settings.groups_base}"
+        group_dn = self._group_dn(group)
         conn.modify(group_dn, {self._settings.group_member_attribute: [(MODIFY_ADD, [dn])]})
         code = self._check(conn, f"add to group {group}", allow=(VALUE_EXISTS,))
         return ExecutionResult(
@@ -264,9 +268,21 @@ class LdapIdentityProvider:
                 "group_dn": group_dn,
                 "already_member": code == VALUE_EXISTS,
                 "duration_minutes": params["duration_minutes"],
-                "expiry": "recorded by deskguard; LDAP membership does not expire by itself",
+                "expiry": "revoked by deskguard at expiry; LDAP membership does not expire by itself",
             }
         )
+
+    def _revoke(self, conn: Connection, dn: str, params: dict[str, Any]) -> ExecutionResult:
+        group = str(params["group"])
+        group_dn = self._group_dn(group)
+        conn.modify(group_dn, {self._settings.group_member_attribute: [(MODIFY_DELETE, [dn])]})
+        code = self._check(conn, f"remove from group {group}", allow=(NO_SUCH_ATTRIBUTE, NO_SUCH_OBJECT))
+        return ExecutionResult(
+            summary={"group_removed": group, "group_dn": group_dn, "was_member": code == 0}
+        )
+
+    def _group_dn(self, group: str) -> str:
+        return f"cn={escape_rdn(group)},{self._settings.groups_base}"
 
     # --- plumbing ---------------------------------------------------------------------------------------
     def _identifier(self, person: Person) -> str:

@@ -7,7 +7,9 @@ The user is found by login (``GET /api/v1/users/{login}``, the login being the p
 each action is one management call on that user's id. Retries (``connectors.retry``) are for calls
 whose repetition changes nothing:
 
-- reads (``GET``), ``PUT`` of a group membership, ``DELETE`` of the sessions: retried on 429/5xx
+- reads (``GET``), ``PUT`` of a group membership, its ``DELETE`` when a ``grant_privilege`` expires
+  (``revoke_privilege``; a 404 means the user is not a member any more, a success), ``DELETE`` of
+  the sessions: retried on 429/5xx
   and timeouts, honouring ``Retry-After`` / ``X-Rate-Limit-Reset``;
 - the ``POST .../lifecycle/*`` calls are not documented as idempotent (a second ``reset_password``
   mails a new link and voids the first; a second ``suspend`` or ``unlock`` is refused), and the
@@ -136,6 +138,7 @@ class OktaIdentityProvider(DispatchingProvider):
             ActionKind.REVOKE_SESSIONS: self._revoke_sessions,
             ActionKind.UNLOCK_ACCOUNT: self._unlock,
             ActionKind.GRANT_PRIVILEGE: self._grant,
+            ResponseAction.REVOKE_PRIVILEGE: self._revoke_privilege,
             ResponseAction.SUSPEND_ACCOUNT: self._suspend,
         }
 
@@ -209,6 +212,19 @@ class OktaIdentityProvider(DispatchingProvider):
                 "group_added": params["group"],
                 "okta_group_id": group_id,
                 "duration_minutes": params.get("duration_minutes"),
+            }
+        )
+
+    def _revoke_privilege(self, person: Person, params: dict[str, Any]) -> ExecutionResult:
+        user = self.user(person)
+        group_id = self._group_id(str(params["group"]))
+        path = f"/api/v1/groups/{seg(group_id)}/users/{seg(user['id'])}"
+        response = self.call("DELETE", path, idempotent=True, accept=(404,))  # 404: already gone
+        return ExecutionResult(
+            summary={
+                "group_removed": params["group"],
+                "okta_group_id": group_id,
+                "was_member": response.status_code != 404,
             }
         )
 

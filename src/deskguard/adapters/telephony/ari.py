@@ -14,7 +14,11 @@ is the call id. The rest happens in the Stasis application, driven by ARI events
 
 The code of each call in flight is kept in this process's memory (the process that placed the call
 also listens to the events). Creating a channel is not idempotent: tried once; a timeout is
-``ConnectorTimeout`` and the proof stays pending. ``listen`` reads the WebSocket with ``websockets``.
+``ConnectorTimeout`` and the proof stays pending. ``listen`` reads the WebSocket with ``websockets``
+(one connection; ``workers/ari_events.py`` reconnects). Events sent while the WebSocket was down
+are lost (ARI does not queue them), so right after each connection ``reconcile`` asks ARI for every
+call still in flight (``GET /channels/{id}``): a channel that is gone (404) is a hang-up, not
+confirmed; a channel still up goes on with the events that follow.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
 from deskguard.adapters.connectors.retry import with_retries
 from deskguard.adapters.connectors.secrets import resolve
 from deskguard.adapters.telephony.twilio import CallOutcome
-from deskguard.domain.errors import ConfigurationError, ConnectorError
+from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
 
 VENDOR = "Asterisk ARI"
 
@@ -157,20 +161,60 @@ class AriTelephony:
         rest = self._base.split("://", 1)[1]
         return f"{scheme}://{rest}/events?app={quote(self._app, safe='')}"
 
-    def listen(self, on_outcome: Callable[[CallOutcome], None], *, stop: threading.Event) -> None:
-        """Read the ARI event WebSocket until ``stop`` is set, reporting each settled call."""
+    def reconcile(self) -> list[CallOutcome]:
+        """The calls in flight whose channel ARI no longer knows (hung up while nobody listened)."""
+        with self._lock:
+            in_flight = list(self._calls.items())
+        outcomes = []
+        for channel_id, call in in_flight:
+            if self._gone(channel_id):
+                self._settle(channel_id, call)
+                outcomes.append(CallOutcome(call_id=channel_id, confirmed=False))
+        return outcomes
+
+    def _gone(self, channel_id: str) -> bool:
+        url = f"{self._base}/channels/{quote(channel_id, safe='')}"
+        try:
+            return self._client.get(url, auth=self._auth).status_code == 404
+        except httpx.HTTPError:  # unknown: asked again after the next connection
+            return False
+
+    def listen(
+        self,
+        on_outcome: Callable[[CallOutcome], None],
+        *,
+        stop: threading.Event,
+        on_connect: Callable[[], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        """Read the ARI event WebSocket until ``stop`` is set, reporting each settled call.
+
+        Returns when stopped; raises when the connection cannot be made or drops (``OSError``,
+        ``websockets.ConnectionClosed``). An event that cannot be read or handled (not JSON, ARI
+        refusing the answer or play) goes to ``on_error`` and the stream goes on."""
         from websockets.sync.client import connect  # the listener only: placing calls needs none
 
         user, secret = self._auth
         headers = {"Authorization": "Basic " + _basic(user, secret)}
-        with connect(self.events_url(), additional_headers=headers) as ws:
+        with connect(self.events_url(), additional_headers=headers, open_timeout=10) as ws:
+            if on_connect is not None:
+                on_connect()
+            for outcome in self.reconcile():
+                on_outcome(outcome)
             while not stop.is_set():
                 try:
                     message = ws.recv(timeout=0.5)
                 except TimeoutError:
                     continue
-                event = json.loads(message)
-                outcome = self.handle_event(event) if isinstance(event, dict) else None
+                try:
+                    event = json.loads(message)
+                    if not isinstance(event, dict):
+                        raise ValueError(f"an ARI event is a JSON object, not {type(event).__name__}")
+                    outcome = self.handle_event(event)
+                except (ValueError, ConnectorError, ConnectorTimeout) as exc:
+                    if on_error is not None:
+                        on_error(exc)
+                    continue
                 if outcome is not None:
                     on_outcome(outcome)
 

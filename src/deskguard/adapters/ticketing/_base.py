@@ -9,6 +9,7 @@ idempotency by key.
   says the call is idempotent. A comment or a new ticket is not idempotent at any of these vendors
   (each POST adds a journal entry): it is tried once, and a timeout stays a ``ConnectorTimeout``.
   Reads (finding the ticket) and setting a field to a value are retried on 429/5xx/timeouts.
+- ``Resolving``: the optional ``TicketResolver.resolve``, one ``set_state`` to the resolved state.
 - ``KeyedOnce``: a repeated idempotency key answers the first reference without calling the vendor
   (``channels.delivery.DeliveryMemo``, keyed by tenant and key). In process only, like the IdP's.
 """
@@ -60,6 +61,7 @@ class TicketingSettings(BaseModel):
     comment_field: Literal["work_notes", "comments"] = "work_notes"  # ServiceNow journal field
     service_desk_id: str = ""  # JSM: where open() raises requests
     request_type_id: str = ""  # JSM: the request type of opened requests
+    resolved_state: str = ""  # resolve(): the state to set; "" is the vendor's (RESOLVED in each module)
 
     @field_validator("url")
     @classmethod
@@ -138,6 +140,19 @@ class KeyedOnce:
 
     def run(self, *, tenant_id: str, key: str, act: Callable[[], str]) -> str:
         return self._memo.once(tenant_id=tenant_id, idempotency_key=key, deliver=act)
+
+
+class Resolving:
+    """``TicketResolver`` for the adapters: ``set_state`` to ``resolved`` (the settings'
+    ``resolved_state``, else the vendor module's ``RESOLVED``)."""
+
+    resolved: str
+    set_state: Callable[..., str]
+
+    def resolve(self, *, tenant_id: str, ticket_ref: str, idempotency_key: str) -> str:
+        return self.set_state(
+            tenant_id=tenant_id, ticket_ref=ticket_ref, state=self.resolved, idempotency_key=idempotency_key
+        )
 
 
 def probe(vendor: str, base: str, read: Callable[[], str]) -> Health:

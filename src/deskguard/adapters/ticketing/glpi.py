@@ -26,6 +26,7 @@ from deskguard.adapters.ticketing._base import (
     DEFAULT_BACKOFF,
     Instance,
     KeyedOnce,
+    Resolving,
     TicketingSettings,
     probe,
     secret,
@@ -36,9 +37,10 @@ from deskguard.domain.ports import Health
 
 VENDOR = "GLPI"
 STATUSES = {"1", "2", "3", "4", "5", "6"}  # new, assigned, planned, waiting, solved, closed
+RESOLVED = "5"  # Solved
 
 
-class GlpiTicketing:
+class GlpiTicketing(Resolving):
     name = "glpi"
 
     def __init__(
@@ -65,6 +67,7 @@ class GlpiTicketing:
             sleep=sleep,
         )
         self._once = KeyedOnce()
+        self.resolved = settings.resolved_state or RESOLVED
 
     @contextmanager
     def session(self) -> Iterator[dict[str, str]]:

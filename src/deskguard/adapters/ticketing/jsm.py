@@ -26,6 +26,7 @@ from deskguard.adapters.ticketing._base import (
     DEFAULT_BACKOFF,
     Instance,
     KeyedOnce,
+    Resolving,
     TicketingSettings,
     basic_auth,
     probe,
@@ -38,9 +39,10 @@ from deskguard.domain.ports import Health
 VENDOR = "Jira Service Management"
 API = "/rest/servicedeskapi/request"
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$|^[0-9]+$")
+RESOLVED = "Resolve this issue"  # the transition of JSM's stock service-request workflows
 
 
-class JsmTicketing:
+class JsmTicketing(Resolving):
     name = "jsm"
 
     def __init__(
@@ -63,6 +65,7 @@ class JsmTicketing:
             sleep=sleep,
         )
         self._once = KeyedOnce()
+        self.resolved = settings.resolved_state or RESOLVED
 
     def open(self, *, tenant_id: str, title: str, text: str, idempotency_key: str) -> str:
         if not self._desk or not self._type:

@@ -30,6 +30,7 @@ from deskguard.adapters.ticketing._base import (
     DEFAULT_BACKOFF,
     Instance,
     KeyedOnce,
+    Resolving,
     TicketingSettings,
     basic_auth,
     probe,
@@ -42,9 +43,10 @@ from deskguard.domain.ports import Health
 VENDOR = "ServiceNow"
 TABLE = "/api/now/table/incident"
 SYS_ID = re.compile(r"^[0-9a-f]{32}$")
+RESOLVED = "6"  # the incident state Resolved of a stock instance
 
 
-class ServiceNowTicketing:
+class ServiceNowTicketing(Resolving):
     name = "servicenow"
 
     def __init__(
@@ -70,6 +72,7 @@ class ServiceNowTicketing:
             sleep=sleep,
         )
         self._once = KeyedOnce()
+        self.resolved = settings.resolved_state or RESOLVED
 
     def open(self, *, tenant_id: str, title: str, text: str, idempotency_key: str) -> str:
         def act() -> str:

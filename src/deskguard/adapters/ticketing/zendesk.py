@@ -26,6 +26,7 @@ from deskguard.adapters.ticketing._base import (
     DEFAULT_BACKOFF,
     Instance,
     KeyedOnce,
+    Resolving,
     TicketingSettings,
     basic_auth,
     probe,
@@ -38,9 +39,10 @@ from deskguard.domain.ports import Health
 VENDOR = "Zendesk"
 TICKETS = "/api/v2/tickets"
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+RESOLVED = "solved"
 
 
-class ZendeskTicketing:
+class ZendeskTicketing(Resolving):
     name = "zendesk"
 
     def __init__(
@@ -62,6 +64,7 @@ class ZendeskTicketing:
             sleep=sleep,
         )
         self._once = KeyedOnce()
+        self.resolved = settings.resolved_state or RESOLVED
 
     def open(self, *, tenant_id: str, title: str, text: str, idempotency_key: str) -> str:
         def act() -> str:

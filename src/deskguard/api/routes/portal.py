@@ -5,11 +5,12 @@ Authenticated with the person's portal token; the console issue adds the pages o
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
 
 from deskguard.api.deps import Ctx, CurrentActor
 from deskguard.api.schemas import ConfirmIn, ProofOut, PushAnswerIn, RequestOut, SelfServiceIn
-from deskguard.app import requests, verification
+from deskguard.app import push_subscriptions, requests, verification
 from deskguard.domain.errors import NotFound
 from deskguard.domain.events import Actor, ActorKind
 
@@ -59,3 +60,44 @@ def self_service(body: SelfServiceIn, ctx: Ctx, actor: CurrentActor) -> RequestO
         kind=body.kind, person_id=actor.id, params=body.params, justification=body.justification
     )
     return RequestOut.of(requests.open_request(ctx, actor=actor, tenant_id=_tenant(actor), draft=draft))
+
+
+class PushKeysIn(BaseModel):
+    p256dh: str = Field(min_length=80, max_length=100)
+    auth: str = Field(min_length=20, max_length=30)
+
+
+class PushSubscriptionIn(BaseModel):
+    """``PushSubscription.toJSON()`` of the browser (``expirationTime`` is accepted and ignored)."""
+
+    endpoint: str = Field(min_length=9, max_length=2048)
+    keys: PushKeysIn
+    expirationTime: int | None = None  # noqa: N815 - the browser's own name
+
+
+class PushSubscriptionOut(BaseModel):
+    id: str
+    endpoint: str
+
+
+class PushUnsubscribeIn(BaseModel):
+    endpoint: str = Field(min_length=9, max_length=2048)
+
+
+@router.post("/push-subscriptions", status_code=201, summary="Register this device for Web Push")
+def subscribe_push(body: PushSubscriptionIn, ctx: Ctx, actor: CurrentActor) -> PushSubscriptionOut:
+    sub = push_subscriptions.subscribe(
+        ctx,
+        actor=actor,
+        tenant_id=_tenant(actor),
+        endpoint=body.endpoint,
+        p256dh=body.keys.p256dh,
+        auth=body.keys.auth,
+    )
+    return PushSubscriptionOut(id=sub.id, endpoint=sub.endpoint)
+
+
+@router.delete("/push-subscriptions", status_code=204, summary="Stop Web Push to this device")
+def unsubscribe_push(body: PushUnsubscribeIn, ctx: Ctx, actor: CurrentActor) -> Response:
+    push_subscriptions.unsubscribe(ctx, actor=actor, tenant_id=_tenant(actor), endpoint=body.endpoint)
+    return Response(status_code=204)

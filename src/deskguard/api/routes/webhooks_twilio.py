@@ -27,7 +27,7 @@ SAID = {
 
 
 def _twilio(ctx: AppContext) -> TwilioTelephony:
-    telephony = ctx.channels.telephony
+    telephony = getattr(ctx.channels.telephony, "fallback", ctx.channels.telephony)  # past tenant routing
     if not isinstance(telephony, TwilioTelephony):
         raise NotFound("Twilio is not the configured telephony", code="not_found.route")
     return telephony

@@ -4,8 +4,9 @@ An operator (deskguard's own events: the actor of a request) is profiled across 
 outsourced agent may serve several clients. ``watch`` picks one of:
 
 - ``new_tenant``: acting in a tenant never served before, after ``min_history`` requests elsewhere;
-- ``target_diversity``: distinct people acted on in ``window``, against the operator's own
-  learned mean per active window (Poisson tail);
+- ``target_diversity``: distinct people acted on in ``window`` (a request opened or executed on
+  them: the attempt counts, so an insider whose requests the policy stops is still seen), against
+  the operator's own learned mean per active window (Poisson tail);
 - ``verification_failures``: proofs that failed on the operator's requests in ``window``, against
   the operator's own long-run failure rate (binomial tail, from a Beta prior);
 - ``step_up_abandoned``: requests the policy sent to step-up (more proof needed) that the operator
@@ -132,7 +133,7 @@ class OperatorProfile(Analytic):
         return [Finding({"actor": operator}, (event.id,), event.time, event.time, text)]
 
     def _diversity(self, operator: str, profile: dict[str, Any], event: Event) -> list[Finding]:
-        if event.activity != "request_executed" or not event.target_user:
+        if event.activity not in ("request_opened", "request_executed") or not event.target_user:
             return []
         recent: deque[tuple[float, str, str]] | None = self._recent.get(operator)
         if recent and event.time - recent[0][0] > self.window:  # the window closes: it is learned

@@ -40,6 +40,7 @@ _ACTIVITIES: dict[str, str] = {
     "grant.approved": "grant_approved",
     "grant.used": "grant_used",
     "ticket.opened": "ticket_opened",
+    "action.disputed": "action_disputed",
 }
 _ENDED = frozenset({"cancelled", "denied", "expired"})  # request.state_changed to these: cancelled
 _SUCCESS = frozenset({"request.executed", "proof.succeeded", "approval.granted", "grant.approved"})
@@ -203,6 +204,9 @@ def _extra(kind: str, data: dict[str, Any], record: Record) -> dict[str, Any]:
         extra["approver_id"] = scalar(record.get("actor.id"))
         extra["approver_role"] = scalar(record.get("actor.role"))
         extra["requester_id"] = scalar(data.get("requester_id"))
+    if kind == "action.disputed":  # the person, from the portal: the request they say was not them
+        extra["requester_id"] = scalar(data.get("requester_id"))
+        extra["action_kind"] = scalar(data.get("kind"))
     if kind.startswith("grant."):
         extra["requester_id"] = scalar(data.get("requester_id") or data.get("operator_id"))
     decision = data.get("decision")

@@ -249,3 +249,31 @@ def test_token_refusal_is_reported_and_health(entra: EntraIdentityProvider) -> N
     assert not bad.ok and "AADSTS7000215" in bad.detail
     respx.get(f"{GRAPH}/organization").respond(json={"value": [{"id": "o", "displayName": "Contoso"}]})
     assert entra.health().ok
+
+
+@respx.mock
+def test_revoke_privilege_deletes_the_tenant_wide_assignment_and_404_is_already_gone(
+    entra: EntraIdentityProvider,
+) -> None:
+    token_route()
+    user_route()
+    role = "62e90394-69f5-4237-9190-012177145e10"
+    listing = respx.get(f"{GRAPH}/roleManagement/directory/roleAssignments").respond(
+        json={
+            "value": [
+                {"id": "ra-1", "principalId": UID, "roleDefinitionId": role, "directoryScopeId": "/"},
+                {"id": "ra-au", "principalId": UID, "roleDefinitionId": role, "directoryScopeId": "/au/1"},
+            ]
+        }
+    )
+    delete = respx.delete(f"{GRAPH}/roleManagement/directory/roleAssignments/ra-1")
+    delete.side_effect = [httpx.Response(204), httpx.Response(404, json={"error": {"message": "gone"}})]
+    first = run(entra, ResponseAction.REVOKE_PRIVILEGE, "r1", group=role)
+    assert first.summary["assignments_removed"] == ["ra-1"] and first.summary["was_member"] is True
+    query = listing.calls.last.request.url.params["$filter"]
+    assert query == f"principalId eq '{UID}' and roleDefinitionId eq '{role}'"
+    again = run(entra, ResponseAction.REVOKE_PRIVILEGE, "r2", group=role)  # deleted meanwhile: 404
+    assert again.summary["was_member"] is True and delete.call_count == 2
+    listing.respond(json={"value": []})
+    none_left = run(entra, ResponseAction.REVOKE_PRIVILEGE, "r3", group=role)
+    assert none_left.summary["was_member"] is False and delete.call_count == 2

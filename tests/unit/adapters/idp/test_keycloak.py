@@ -364,3 +364,18 @@ def test_health(kc: KeycloakIdentityProvider) -> None:
     assert kc.health().ok
     bad = kc.health()
     assert not bad.ok and "HTTP 403 Forbidden" in bad.detail
+
+
+@respx.mock
+def test_revoke_privilege_leaves_the_group_and_404_is_already_gone(kc: KeycloakIdentityProvider) -> None:
+    token_route()
+    user_route()
+    gid = "9d1c1f0e-1111-2222-3333-444444444444"
+    route = respx.delete(f"{ADMIN}/users/{UID}/groups/{gid}")
+    route.side_effect = [httpx.Response(204), httpx.Response(404, json={"error": "Group not found"})]
+    first = run(kc, ResponseAction.REVOKE_PRIVILEGE, "r1", group=gid)
+    assert first.summary == {"group_removed": gid, "keycloak_group_id": gid, "was_member": True}
+    again = run(kc, ResponseAction.REVOKE_PRIVILEGE, "r2", group=gid)
+    assert again.summary["was_member"] is False
+    assert run(kc, ResponseAction.REVOKE_PRIVILEGE, "r1", group=gid) == first  # same key: no call
+    assert route.call_count == 2

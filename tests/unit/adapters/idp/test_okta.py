@@ -205,3 +205,19 @@ def test_token_never_goes_to_another_host(okta: OktaIdentityProvider) -> None:
         okta.call("GET", "https://evil.example/api/v1/logs", idempotent=True)
     with pytest.raises(ConnectorError, match="refusing"):
         okta.call("GET", "https://acme.okta.com.evil.example/api/v1/logs", idempotent=True)
+
+
+@respx.mock
+def test_revoke_privilege_deletes_the_membership_and_404_is_already_gone(okta: OktaIdentityProvider) -> None:
+    respx.get(USER_URL).respond(json=USER)
+    route = respx.delete(f"{ORG}/api/v1/groups/00gB/users/{UID}")
+    route.side_effect = [httpx.Response(503), httpx.Response(204), httpx.Response(404, json={})]
+    first = run(okta, ResponseAction.REVOKE_PRIVILEGE, "r1", group="00gB")  # a DELETE is retried
+    assert route.call_count == 2 and first.summary["was_member"] is True
+    again = run(okta, ResponseAction.REVOKE_PRIVILEGE, "r2", group="00gB")
+    assert again.summary == {"group_removed": "00gB", "okta_group_id": "00gB", "was_member": False}
+    respx.delete(f"{ORG}/api/v1/groups/00gC/users/{UID}").respond(
+        403, json={"errorSummary": "You do not have permission to perform the requested action"}
+    )
+    with pytest.raises(ConnectorError, match="permission"):
+        run(okta, ResponseAction.REVOKE_PRIVILEGE, "r3", group="00gC")

@@ -13,7 +13,16 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-from deskguard.adapters.db import tables_detection  # noqa: F401 - its rows join the metadata
+from deskguard.adapters.db import (  # noqa: F401 - their rows join the metadata
+    tables_assurance,
+    tables_connectors,
+    tables_console,
+    tables_detection,
+    tables_exercises,
+    tables_privilege,
+    tables_push,
+    tables_rule_modes,
+)
 from deskguard.adapters.db.tables import UTCDateTime, metadata
 
 

@@ -1,0 +1,50 @@
+"""The contract every ``IdentityVerification`` honours, run for the fake and for Veriff.
+
+A ``Harness`` wraps one implementation: the adapter, the sessions the far end holds (session id,
+tenant), and ``timing_out``, an adapter whose far end never answers in time, with the number of
+attempts it made. Creating a session is not idempotent: a timeout is never repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from samples import person
+
+from deskguard.domain.errors import ConnectorTimeout
+from deskguard.domain.ports import IdentityVerification
+
+
+@dataclass
+class Harness:
+    idv: IdentityVerification
+    sessions: Callable[[], list[tuple[str, str]]]  # (session id, tenant) the far end holds
+    timing_out: IdentityVerification
+    attempts: Callable[[], int]  # how many times ``timing_out`` reached its far end
+
+
+def returns_the_session_the_far_end_holds(h: Harness) -> None:
+    sid = h.idv.start(tenant_id="t-acme", person=person(), reference="req_1")
+    assert isinstance(sid, str) and 0 < len(sid) <= 64  # fits the webhook's session_id
+    assert h.sessions() == [(sid, "t-acme")]
+
+
+def each_start_is_a_new_session(h: Harness) -> None:
+    first = h.idv.start(tenant_id="t-acme", person=person(), reference="req_1")
+    second = h.idv.start(tenant_id="t-acme", person=person(), reference="req_1")
+    assert first != second and [s for s, _ in h.sessions()] == [first, second]
+
+
+def a_timeout_is_a_connector_timeout_and_is_not_repeated(h: Harness) -> None:
+    with pytest.raises(ConnectorTimeout):
+        h.timing_out.start(tenant_id="t-acme", person=person(), reference="req_1")
+    assert h.attempts() == 1
+
+
+CHECKS = [
+    returns_the_session_the_far_end_holds,
+    each_start_is_a_new_session,
+    a_timeout_is_a_connector_timeout_and_is_not_repeated,
+]
