@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from deskguard.app.access import require_operator
 from deskguard.app.auth import resolve_subject
 from deskguard.app.context import AppContext
-from deskguard.domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from deskguard.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from deskguard.domain.events import Actor
 from deskguard.domain.model import OperatorRole
 from deskguard.domain.otp import match_totp
@@ -326,3 +326,74 @@ def set_locked(ctx: AppContext, *, actor: Actor, account_id: str, locked: bool) 
         uow.commit()
     log.info("console.account_lock", account=account.id, locked=locked, by=actor.id)
     return account
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """A new or reset account's first credentials: shown once to whoever runs the enrolment."""
+
+    account: ConsoleAccount
+    password: str
+    totp_seed: bytes
+
+
+def _new_seed(ctx: AppContext) -> bytes:
+    """A 160-bit TOTP seed (RFC 4226's recommended length)."""
+    return bytes(ctx.random.randbelow(256) for _ in range(20))
+
+
+def enrol(
+    ctx: AppContext, *, login: str, subject_kind: str, subject_id: str, tenant_id: str | None
+) -> Enrolment:
+    """Create the console account of an existing operator or person, with a random password and TOTP
+    seed (the server's administrator hands them over; the person changes neither here)."""
+    password, seed = ctx.random.token(18), _new_seed(ctx)
+    with ctx.uow() as uow:
+        known = (
+            uow.operators.get(subject_id)
+            if subject_kind == "operator"
+            else uow.persons.get(tenant_id=tenant_id or "", person_id=subject_id)
+        )
+        if known is None:
+            raise NotFound(f"no {subject_kind} {subject_id!r}" + (f" in {tenant_id}" if tenant_id else ""))
+        resolve_subject(uow, subject_kind=subject_kind, subject_id=subject_id, tenant_id=tenant_id)
+        if uow.console_accounts.for_subject(subject_kind=subject_kind, subject_id=subject_id) is not None:
+            raise Conflict(f"{subject_kind} {subject_id} already has a console account; reset it instead")
+        account = create_account(
+            ctx,
+            uow,
+            login=login,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            tenant_id=tenant_id,
+            password_hash=hash_password(password),
+            totp_seed=seed,
+        )
+        uow.commit()
+    log.info("console.account_enrolled", account=account.id, subject=subject_id)
+    return Enrolment(account=account, password=password, totp_seed=seed)
+
+
+def reset_credentials(ctx: AppContext, *, login: str) -> Enrolment:
+    """A new random password and TOTP seed for an account, which is unlocked and signed out everywhere
+    (a lost authenticator, a forgotten password: the server's administrator re-enrols the person)."""
+    password, seed = ctx.random.token(18), _new_seed(ctx)
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        account = uow.console_accounts.get_by_login(login.strip().lower())
+        if account is None:
+            raise NotFound(f"no console account signs in as {login!r}")
+        account = replace(
+            account,
+            password_hash=hash_password(password),
+            totp_seed=ctx.secrets.seal(seed, context=TOTP_CONTEXT),
+            failed_attempts=0,
+            locked_until=None,
+            disabled=False,
+            password_changed_at=now,
+        )
+        uow.console_accounts.update(account)
+        uow.console_sessions.revoke_all(account_id=account.id, at=now)
+        uow.commit()
+    log.info("console.credentials_reset", account=account.id)
+    return Enrolment(account=account, password=password, totp_seed=seed)

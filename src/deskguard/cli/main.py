@@ -32,6 +32,7 @@ console = Console(stderr=True)
 
 
 def _mount_groups() -> None:
+    from deskguard.cli.accounts import accounts_app
     from deskguard.cli.audit import audit_app
     from deskguard.cli.baselines import baselines_app
     from deskguard.cli.connectors import connectors_app
@@ -47,6 +48,7 @@ def _mount_groups() -> None:
     app.add_typer(text_app, name="text", help="The social-engineering pressure model for ticket text.")
     app.add_typer(baselines_app, name="baselines")
     app.add_typer(connectors_app, name="connectors")
+    app.add_typer(accounts_app, name="accounts")
     app.command("replay")(replay)
     app.command("simulate")(simulate)
     app.command("evaluate")(evaluate)
