@@ -47,7 +47,7 @@ def _telephony_webhook(live_demo: LiveDemo, call_id: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def _approve_as_supervisor(live_demo: LiveDemo, browser, request_path: str, journey: Journey) -> None:  # noqa: ANN001
+def _approve_as_supervisor(live_demo: LiveDemo, browser, journey: Journey) -> None:  # noqa: ANN001
     """Bruno approves from his inbox in a third browser."""
     bruno_context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 800})
     bruno = bruno_context.new_page()
@@ -65,7 +65,6 @@ def _approve_as_supervisor(live_demo: LiveDemo, browser, request_path: str, jour
     journey.shot(bruno, "supervisor-approved")
     assert problems == []
     bruno_context.close()
-    del request_path
 
 
 def test_the_scattered_spider_call_in_the_browser(live_demo: LiveDemo, browser, page: Page) -> None:  # noqa: ANN001
@@ -95,7 +94,6 @@ def test_the_scattered_spider_call_in_the_browser(live_demo: LiveDemo, browser, 
     journey.shot(page, "decision-preview")
     page.get_by_role("button", name="Open the request").click()
     expect(page).to_have_url(re.compile(r"/t/tnt_acme/requests/req_"))
-    request_path = page.url.removeprefix(live_demo.url)
     expect(page.get_by_text("waiting for proofs of identity").first).to_be_visible()
     journey.shot(page, "request-opened")
 
@@ -144,7 +142,7 @@ def test_the_scattered_spider_call_in_the_browser(live_demo: LiveDemo, browser, 
 
     # 6. Alice has no approve button; Bruno approves from his inbox.
     assert page.get_by_role("button", name=re.compile("^Approve")).count() == 0
-    _approve_as_supervisor(live_demo, browser, request_path, journey)
+    _approve_as_supervisor(live_demo, browser, journey)
 
     # 7. Alice executes: done, in words; no secret on her screen.
     expect(page.get_by_role("button", name="Execute now")).to_be_visible(timeout=10_000)

@@ -126,11 +126,15 @@ def check_csrf(ctx: AppContext, *, token: str, sent: str) -> bool:
     return bool(sent) and hmac.compare_digest(csrf_token(ctx, token), sent)
 
 
-def _locked(account: ConsoleAccount, now: datetime) -> bool:
+def is_locked(account: ConsoleAccount, now: datetime) -> bool:
     return account.disabled or (account.locked_until is not None and account.locked_until > now)
 
 
-def _failed(uow: UnitOfWork, account: ConsoleAccount, now: datetime) -> None:
+def count_failure(uow: UnitOfWork, account: ConsoleAccount, now: datetime) -> None:
+    """One more wrong password, code or passkey; the fifth in a row locks the account. An account
+    already locked counts nothing more (its lock does not grow with each try)."""
+    if is_locked(account, now):
+        return
     failures = account.failed_attempts + 1
     locked_until = now + LOCK_FOR if failures >= MAX_FAILURES else account.locked_until
     uow.console_accounts.update(replace(account, failed_attempts=failures, locked_until=locked_until))
@@ -152,23 +156,20 @@ def sign_in_password(
             valid = False
         if account is None:
             raise Unauthenticated(REFUSED)
-        if not valid or _locked(account, now):
-            if not _locked(account, now):
-                _failed(uow, account, now)
-                uow.commit()
-            log.info("console.sign_in_refused", account=account.id, locked=_locked(account, now))
+        if not valid or is_locked(account, now):
+            count_failure(uow, account, now)
+            uow.commit()
+            log.info("console.sign_in_refused", account=account.id, locked=is_locked(account, now))
             raise Unauthenticated(REFUSED)
         resolve_subject(
             uow, subject_kind=account.subject_kind, subject_id=account.subject_id, tenant_id=account.tenant_id
         )
-        signed = _open_session(
-            ctx, uow, account, stage="password", client_ip=client_ip, user_agent=user_agent
-        )
+        signed = open_session(ctx, uow, account, stage="password", client_ip=client_ip, user_agent=user_agent)
         uow.commit()
     return signed
 
 
-def _open_session(
+def open_session(
     ctx: AppContext,
     uow: UnitOfWork,
     account: ConsoleAccount,
@@ -194,7 +195,7 @@ def _open_session(
     return SignedIn(token=token, session=session, account=account)
 
 
-def _half(
+def half_of(
     uow: UnitOfWork, ctx: AppContext, token: str, now: datetime
 ) -> tuple[ConsoleSession, ConsoleAccount]:
     session = uow.console_sessions.find(_session_hash(ctx, token))
@@ -214,15 +215,14 @@ def sign_in_totp(ctx: AppContext, *, token: str, code: str, timeouts: Timeouts =
     """Step two with a TOTP code: the half session is replaced by a full one (a new token)."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        session, account = _half(uow, ctx, token, now)
+        session, account = half_of(uow, ctx, token, now)
         step = None
-        if account.totp_seed is not None and not _locked(account, now):
+        if account.totp_seed is not None and not is_locked(account, now):
             seed = ctx.secrets.open(account.totp_seed, context=TOTP_CONTEXT)
             step = match_totp(seed, code.strip(), unix_time=now.timestamp())
         if step is None or not uow.console_accounts.accept_totp_step(account_id=account.id, step=step):
-            if not _locked(account, now):
-                _failed(uow, account, now)
-                uow.commit()
+            count_failure(uow, account, now)
+            uow.commit()
             raise Unauthenticated(REFUSED)
         signed = complete(ctx, uow, session, account, timeouts=timeouts)
         uow.commit()
@@ -237,7 +237,7 @@ def complete(
     now = ctx.clock.now()
     uow.console_sessions.update(replace(half, revoked_at=now))
     uow.console_accounts.update(replace(account, failed_attempts=0, locked_until=None))
-    signed = _open_session(
+    signed = open_session(
         ctx,
         uow,
         account,
@@ -253,7 +253,7 @@ def complete(
 def half_session(ctx: AppContext, *, token: str) -> tuple[ConsoleSession, ConsoleAccount]:
     """The half session a second-factor page belongs to (for the passkey step and the page itself)."""
     with ctx.reads() as uow:
-        return _half(uow, ctx, token, ctx.clock.now())
+        return half_of(uow, ctx, token, ctx.clock.now())
 
 
 def viewer(

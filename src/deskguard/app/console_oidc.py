@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 
 from deskguard.app.auth import resolve_subject
-from deskguard.app.console_auth import SignedIn, Timeouts, _locked, _open_session
+from deskguard.app.console_auth import SignedIn, Timeouts, is_locked, open_session
 from deskguard.app.context import AppContext
 from deskguard.domain.errors import Unauthenticated
 
@@ -55,12 +55,12 @@ def sign_in_oidc(
         account = uow.console_accounts.get_by_login(email.strip().lower())
         if account is None:
             raise Unauthenticated(f"{email} has no console account: ask an administrator")
-        if _locked(account, now):
+        if is_locked(account, now):
             raise Unauthenticated("this console account is locked")
         resolve_subject(
             uow, subject_kind=account.subject_kind, subject_id=account.subject_id, tenant_id=account.tenant_id
         )
-        signed = _open_session(
+        signed = open_session(
             ctx,
             uow,
             account,

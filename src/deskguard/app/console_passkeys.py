@@ -46,10 +46,10 @@ from deskguard.app.console_auth import (
     SignedIn,
     Timeouts,
     Viewer,
-    _failed,
-    _half,
-    _locked,
     complete,
+    count_failure,
+    half_of,
+    is_locked,
 )
 from deskguard.app.context import AppContext
 from deskguard.domain.errors import Unauthenticated, ValidationFailed
@@ -171,7 +171,7 @@ def authentication_options(ctx: AppContext, *, token: str, rp: RelyingParty) -> 
     account's own passkeys only, user verification required."""
     now, challenge = ctx.clock.now(), _challenge(ctx)
     with ctx.uow() as uow:
-        half, account = _half(uow, ctx, token, now)
+        half, account = half_of(uow, ctx, token, now)
         passkeys = uow.passkeys.list_for(account.id)
         if not passkeys:
             raise ValidationFailed("this account has no passkey: use the code", field="credential")
@@ -197,11 +197,11 @@ def sign_in_passkey(
     credential = _credential(response_json, kind="passkey answer")
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        half, account = _half(uow, ctx, token, now)
+        half, account = half_of(uow, ctx, token, now)
         challenge = uow.console_sessions.take_challenge(session_id=half.id)
         passkey = uow.passkeys.get(str(credential["id"]))
         outcome = _assertion(
-            account_locked=_locked(account, now),
+            account_locked=is_locked(account, now),
             challenge=challenge,
             passkey=passkey,
             account_id=account.id,
@@ -209,8 +209,7 @@ def sign_in_passkey(
             rp=rp,
         )
         if isinstance(outcome, str) or passkey is None:
-            if not _locked(account, now):
-                _failed(uow, account, now)
+            count_failure(uow, account, now)
             uow.commit()
             log.info("console.passkey_refused", account=account.id, reason=outcome)
             raise Unauthenticated(REFUSED)

@@ -38,7 +38,7 @@ def safe_next(target: str) -> str:
     return target
 
 
-def _same_origin(request: Request) -> None:
+def same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is not None and origin != "null":
         expected = f"{request.url.scheme}://{request.url.netloc}"
@@ -46,7 +46,7 @@ def _same_origin(request: Request) -> None:
             raise Forbidden("sign-in must come from this console's own page", code="csrf")
 
 
-def _set(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(
         name,
         value,
@@ -71,7 +71,7 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    _same_origin(request)
+    same_origin(request)
     try:
         half = sign_in_password(
             ctx,
@@ -84,7 +84,7 @@ def login(
         page = render(request, "login.html", status=401, next=safe_next(next), error=exc.message, login=login)
         return page
     response = RedirectResponse(f"/login/second?next={safe_next(next)}", status_code=303)
-    _set(response, request, config(request).half_cookie, half.token, max_age=300)
+    set_cookie(response, request, config(request).half_cookie, half.token, max_age=300)
     return response
 
 
@@ -112,11 +112,11 @@ def second_step(request: Request, ctx: Ctx, *, next: str, error: str = "") -> Re
     )
 
 
-def _signed_in(request: Request, signed: SignedIn, next: str) -> Response:
+def signed_in(request: Request, signed: SignedIn, next: str) -> Response:
     console = config(request)
     target = safe_next(next)
     response = RedirectResponse(target if target != "/" else "/home", status_code=303)
-    _set(response, request, console.session_cookie, signed.token, max_age=None)
+    set_cookie(response, request, console.session_cookie, signed.token, max_age=None)
     response.delete_cookie(console.half_cookie, path="/", secure=console.secure_cookies, httponly=True)
     return response
 
@@ -128,13 +128,13 @@ def login_totp(
     code: Annotated[str, Form(max_length=12)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    _same_origin(request)
+    same_origin(request)
     token = request.cookies.get(config(request).half_cookie, "")
     try:
         signed = sign_in_totp(ctx, token=token, code=code, timeouts=config(request).timeouts)
     except Unauthenticated as exc:
         return second_step(request, ctx, next=next, error=exc.message)
-    return _signed_in(request, signed, next)
+    return signed_in(request, signed, next)
 
 
 @router.post("/logout")

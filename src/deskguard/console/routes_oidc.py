@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from deskguard.adapters.oidc_signin import OidcSignIn, Transaction
 from deskguard.app.console_oidc import sign_in_oidc
-from deskguard.console.routes_auth import _set
+from deskguard.console.routes_auth import set_cookie
 from deskguard.console.session import Ctx
 from deskguard.console.web import ConsoleRoute, config, render
 from deskguard.domain.errors import NotFound, Unauthenticated
@@ -81,6 +81,6 @@ def callback(request: Request, ctx: Ctx, code: str = "", state: str = "", error:
     except Unauthenticated as exc:
         return _refused(request, exc.message)
     response = render(request, "passkeys/oidc_done.html")
-    _set(response, request, config(request).session_cookie, signed.token, max_age=None)
+    set_cookie(response, request, config(request).session_cookie, signed.token, max_age=None)
     response.delete_cookie(TX_COOKIE, path="/login/oidc")
     return response

@@ -23,7 +23,7 @@ from deskguard.app.console_passkeys import (
     registration_options,
     sign_in_passkey,
 )
-from deskguard.console.routes_auth import _same_origin, _signed_in, second_step
+from deskguard.console.routes_auth import same_origin, second_step, signed_in
 from deskguard.console.session import Acting, Ctx
 from deskguard.console.web import ConsoleRoute, config, render
 from deskguard.domain.errors import Unauthenticated, ValidationFailed
@@ -69,7 +69,7 @@ def register(
 
 @router.post("/login/passkey/options")
 def sign_in_options(request: Request, ctx: Ctx) -> Response:
-    _same_origin(request)
+    same_origin(request)
     token = request.cookies.get(config(request).half_cookie, "")
     return Response(authentication_options(ctx, token=token, rp=relying_party(request)), media_type=JSON)
 
@@ -81,7 +81,7 @@ def sign_in(
     credential: Annotated[str, Form(max_length=MAX_RESPONSE)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    _same_origin(request)
+    same_origin(request)
     token = request.cookies.get(config(request).half_cookie, "")
     try:
         signed = sign_in_passkey(
@@ -93,4 +93,4 @@ def sign_in(
         )
     except (Unauthenticated, ValidationFailed) as exc:
         return second_step(request, ctx, next=next, error=exc.message)
-    return _signed_in(request, signed, next)
+    return signed_in(request, signed, next)
