@@ -20,7 +20,7 @@ baselines_app = typer.Typer(
     no_args_is_help=True,
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @baselines_app.command("rebuild")

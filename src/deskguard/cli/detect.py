@@ -38,7 +38,7 @@ NETWORKS = REPO_ROOT / "content" / "networks" / "networks.yml"
 rules_app = typer.Typer(help="List, lint and test detection content.", no_args_is_help=True)
 sim_app = typer.Typer(help="Synthetic data for trying the detection engine.", no_args_is_help=True)
 text_app = typer.Typer(help="The social-engineering pressure model for ticket text.", no_args_is_help=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _out() -> Console:

@@ -30,7 +30,7 @@ from deskguard.sim.evaluate_report import render_html
 from deskguard.sim.evaluate_score import Evaluation, score
 from deskguard.sim.evaluate_seed import DatasetError, load_dataset, parse_time, seed_msp
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def run_evaluation(folder: Path, *, progress: Progress | None = None) -> Evaluation:

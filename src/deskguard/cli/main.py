@@ -28,7 +28,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 hooks_app = typer.Typer(help="Keys for signed ingest webhooks.", no_args_is_help=True)
 app.add_typer(hooks_app, name="hooks")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _mount_groups() -> None:

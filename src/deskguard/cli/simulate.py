@@ -21,7 +21,7 @@ from deskguard.sim.scenarios import ScenarioError, load_scenarios
 from deskguard.sim.simulate import simulate as run_simulation
 from deskguard.sim.simulate import write_simulation
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def rule_names() -> set[str]:
