@@ -28,7 +28,7 @@ from deskguard.settings import load_settings
 from deskguard.sim.evaluate_replay import monthly_kpis, replay
 from deskguard.sim.evaluate_report import render_html
 from deskguard.sim.evaluate_score import Evaluation, score
-from deskguard.sim.evaluate_seed import DatasetError, load_dataset, parse_time, seed_msp
+from deskguard.sim.evaluate_seed import DatasetError, load_dataset, seed_msp
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -36,7 +36,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def run_evaluation(folder: Path, *, progress: Progress | None = None) -> Evaluation:
     """Seed, replay and score the dataset in ``folder`` on a throw-away database."""
     data = load_dataset(folder)
-    start = parse_time(data.manifest.get("start"), where="manifest.json start")
+    start = data.begins
     with tempfile.TemporaryDirectory(prefix="deskguard-evaluate-") as tmp:
         settings = load_settings(
             database_url=f"sqlite:///{Path(tmp) / 'evaluate.db'}",
@@ -101,6 +101,7 @@ def print_tables(result: Evaluation, out: Console) -> None:
         "precision",
         "alerts",
         "false_alerts",
+        "history_alerts",
         "benign_helpdesk_actions",
         "false_alerts_per_10k_benign_actions",
         "alerts_per_analyst_day",

@@ -18,8 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from deskguard.cli.detect import BUILT_IN
 from deskguard.detection.content import load_content
 from deskguard.sim.scenarios import ScenarioError, load_scenarios
+from deskguard.sim.simulate import HISTORY_DAYS, write_simulation
 from deskguard.sim.simulate import simulate as run_simulation
-from deskguard.sim.simulate import write_simulation
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -36,6 +36,9 @@ def simulate(
     persons: Annotated[int, typer.Option(help="persons over all tenants")] = 120,
     operators: Annotated[int, typer.Option(help="helpdesk operators (internal desk and provider)")] = 8,
     days: Annotated[int, typer.Option(help="simulated days of benign life")] = 7,
+    history: Annotated[
+        int, typer.Option(help="days of benign life before them, learned by the baselines and not scored")
+    ] = HISTORY_DAYS,
     scenarios: Annotated[str, typer.Option(help="'all', 'none' or NAME,NAME from content/scenarios")] = "all",
 ) -> None:
     """Generate a synthetic MSP, D days of benign life and the attack scenarios with their labels."""
@@ -59,6 +62,7 @@ def simulate(
                 persons=persons,
                 operators=operators,
                 days=days,
+                history=history,
                 scenarios=chosen,
                 progress=lambda name: progress.update(task, advance=1, description=name),
             )
@@ -68,6 +72,8 @@ def simulate(
     paths = write_simulation(out, sim)
     counts = sim.manifest["counts"]
     typer.echo(
-        f"{counts['events']} records, {counts['helpdesk_requests']} helpdesk requests, "
+        f"{counts['events']} records, {counts['helpdesk_requests']} helpdesk requests "
+        f"({counts['benign_helpdesk_actions']} benign in the {days} scored days, "
+        f"{counts['history_helpdesk_actions']} in the {history} days of history before them), "
         f"{len(chosen)} scenarios (+ twins) -> {out} ({len(paths)} files)"
     )

@@ -23,11 +23,14 @@ CONNECTOR_IP = "51.15.20.10"
 OTHER_TICKETS = ("Printer on floor 3 jams", "Laptop fan is noisy", "Need a second monitor", "VPN is slow")
 
 
-def benign_days(rng: random.Random, msp: Msp, data: Dataset, *, start: datetime, days: int) -> int:
-    """Append ``days`` days of benign activity from ``start`` (a UTC midnight); the helpdesk actions."""
-    actions = 0
+def benign_days(
+    rng: random.Random, msp: Msp, data: Dataset, *, start: datetime, days: int, history: int = 0
+) -> tuple[int, int]:
+    """Append ``history`` days of learning period before ``start`` (a UTC midnight), then ``days`` days
+    of benign activity from it; the helpdesk actions of each (history, window)."""
+    actions = [0, 0]
     abroad: dict[str, int] = {}
-    for day in range(days):
+    for day in range(-history, days):
         midnight = start + timedelta(days=day)
         if midnight.weekday() >= 5:
             continue
@@ -35,8 +38,8 @@ def benign_days(rng: random.Random, msp: Msp, data: Dataset, *, start: datetime,
             if person.hired_on is not None and person.hired_on.date() > midnight.date():
                 continue
             _workday(rng, data, person, midnight, abroad)
-            actions += _helpdesk(rng, msp, data, person, midnight)
-    return actions
+            actions[day >= 0] += _helpdesk(rng, msp, data, person, midnight)
+    return actions[0], actions[1]
 
 
 def _workday(
@@ -55,7 +58,10 @@ def _workday(
     )
     at = midnight + timedelta(hours=7, minutes=rng.randrange(120))
     session = "102" + f"{abs(hash_index(person.login + str(midnight), 10**12)):012d}"
-    data.okta_event(at, "user.session.start", actor=person.login, ip=ip, place=where, session=session)
+    okta_device, entra_device = person.device_ids(midnight)
+    data.okta_event(
+        at, "user.session.start", actor=person.login, ip=ip, place=where, session=session, device=okta_device
+    )
     for index, app in enumerate(rng.sample(APPS, 3)):
         data.okta_event(
             at + timedelta(minutes=5 + index * rng.randrange(20, 90)),
@@ -66,8 +72,16 @@ def _workday(
             place=where,
             session=session,
             app=app,
+            device=okta_device,
         )
-    data.signin(at + timedelta(minutes=3), person, ip=ip, place=where, app="Office 365 Exchange Online")
+    data.signin(
+        at + timedelta(minutes=3),
+        person,
+        ip=ip,
+        place=where,
+        app="Office 365 Exchange Online",
+        device=entra_device,
+    )
     if rng.random() < 0.1:
         data.okta_event(
             midnight + timedelta(hours=13, minutes=rng.randrange(240)),
@@ -77,6 +91,7 @@ def _workday(
             place=where,
             outcome="FAILURE",
             reason="INVALID_CREDENTIALS",
+            device=okta_device,
         )
     if midnight.weekday() == 0 and rng.random() < 0.2:  # password-expiry Monday
         data.okta_event(

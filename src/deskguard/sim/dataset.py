@@ -18,7 +18,7 @@ from typing import Any
 from deskguard.sim.day import OktaLog, _call, _entra_audit, _entra_signin, _iso, _ticket
 from deskguard.sim.msp import Person, Place, Tenant
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the history before ``start`` (learned, not scored); 1 had none
 CONNECTOR = "deskguard-connector"  # the service account deskguard's Okta connector acts as
 FILES = {
     "okta": "okta.ndjson",
@@ -47,9 +47,11 @@ class Dataset:
         self.okta.event(moment, event_type, ip=ip, place=place.okta(), **kw)
         return str(self.okta.records[-1]["uuid"])
 
-    def signin(self, moment: datetime, person: Person, *, ip: str, place: Place, app: str) -> str:
-        """An Entra ID sign-in; its ``properties.id``."""
-        record = _entra_signin(moment, person, ip, place.okta(), app)  # type: ignore[arg-type]
+    def signin(
+        self, moment: datetime, person: Person, *, ip: str, place: Place, app: str, device: str = ""
+    ) -> str:
+        """An Entra ID sign-in (``device``: the Entra device id of a joined device); its ``properties.id``."""
+        record = _entra_signin(moment, person, ip, place.okta(), app, device)  # type: ignore[arg-type]
         self.entra.append(record)
         return str(record["properties"]["id"])
 

@@ -106,6 +106,7 @@ class OktaLog:
         message: str = "",
         actor_type: str = "User",
         changed: str | None = None,
+        device: str = "",
     ) -> None:
         targets: list[dict[str, Any]] = []
         if target:
@@ -148,6 +149,7 @@ class OktaLog:
                 "debugContext": {
                     "debugData": {"requestId": _digest(f"{moment}{actor}")}
                     | ({"changedAttributes": changed} if changed else {})
+                    | ({"dtHash": device} if device else {})
                 },
                 "authenticationContext": {"externalSessionId": session or ("102" + _digest(actor + ip))},
                 "securityContext": {"isProxy": proxy},
@@ -160,7 +162,12 @@ def _digest(text: str) -> str:
 
 
 def _entra_signin(
-    moment: datetime, person: Employee, ip: str, place: tuple[str, str, float, float], app: str
+    moment: datetime,
+    person: Employee,
+    ip: str,
+    place: tuple[str, str, float, float],
+    app: str,
+    device_id: str = "",
 ) -> dict[str, Any]:
     city, country, lat, lon = place
     return {
@@ -189,7 +196,7 @@ def _entra_signin(
                 "countryOrRegion": country,
                 "geoCoordinates": {"latitude": lat, "longitude": lon},
             },
-            "deviceDetail": {"deviceId": "", "operatingSystem": "Windows10", "browser": "Edge 131"},
+            "deviceDetail": {"deviceId": device_id, "operatingSystem": "Windows10", "browser": "Edge 131"},
         },
     }
 

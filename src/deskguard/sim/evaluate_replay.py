@@ -401,7 +401,7 @@ def _evidence(ctx: AppContext, data: Dataset, runs: dict[str, RequestRun]) -> di
 
 def monthly_kpis(ctx: AppContext, data: Dataset) -> list[dict[str, Any]]:
     """The console's monthly figures (``app.kpis``) per tenant, for every month the dataset spans."""
-    start = parse_time(data.manifest.get("start"), where="manifest.json start")
+    start = data.window
     days = int(data.manifest.get("sizes", {}).get("days", 1))
     months = sorted({str(Month.of(start + timedelta(days=d))) for d in range(max(days, 1))})
     found: list[dict[str, Any]] = []

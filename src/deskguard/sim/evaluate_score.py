@@ -109,9 +109,13 @@ def _prevented(label: dict[str, Any], replay: Replay) -> tuple[bool, list[dict[s
 
 
 def score(data: Dataset, replay: Replay) -> Evaluation:
-    live = [a for a in replay.alerts if a.mode == "alert"]
+    window = data.window.timestamp()
     cited = {a.id: {replay.evidence.get(eid, eid) for eid in a.event_ids} for a in replay.alerts}
     raised = {a.id: max(a.first_seen, replay.raised_at.get(a.id, a.last_seen)) for a in replay.alerts}
+    # what the learning period raised is what a new deployment shows its analysts while the baselines
+    # form: counted apart, never scored (scenarios all start in the window)
+    learning = [a for a in replay.alerts if a.mode == "alert" and raised[a.id] < window]
+    live = [a for a in replay.alerts if a.mode == "alert" and raised[a.id] >= window]
     results: list[LabelResult] = []
     true_ids: set[str] = set()
     for label in data.labels:
@@ -140,7 +144,7 @@ def score(data: Dataset, replay: Replay) -> Evaluation:
             result.miss = "" if result.ok else f"its twin raised {', '.join(result.rules)}"
         results.append(result)
     false = [a for a in live if a.id not in true_ids]
-    return _evaluation(data, replay, results, live, false, raised)
+    return _evaluation(data, replay, results, live, false, raised, learning=len(learning))
 
 
 def _judge_attack(
@@ -173,6 +177,8 @@ def _evaluation(
     live: list[Alert],
     false: list[Alert],
     raised: dict[str, float],
+    *,
+    learning: int,
 ) -> Evaluation:
     attacks = [r for r in results if r.variant == "attack"]
     caught = [r for r in attacks if r.prevented or r.detected]
@@ -193,6 +199,7 @@ def _evaluation(
         "precision": round((len(live) - len(false)) / len(live), 3) if live else None,
         "alerts": len(live),
         "monitor_alerts": sum(a.mode != "alert" for a in replay.alerts),
+        "history_alerts": learning,
         "false_alerts": len(false),
         "benign_helpdesk_actions": benign,
         "false_alerts_per_10k_benign_actions": per_10k,

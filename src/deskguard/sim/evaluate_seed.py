@@ -32,7 +32,7 @@ from deskguard.domain.model import (
     Tenant,
 )
 
-FORMAT_VERSION = 1
+READS = (1, 2)  # dataset format versions: 2 adds the learning period before ``start``
 PHONE_KNOWN_FOR = timedelta(days=365)  # a phone changed during the dataset was registered this long before
 RECORD_FILES = ("okta.ndjson", "entra.json", "tickets.ndjson", "calls.ndjson")
 REQUIRED = ("manifest.json", "msp.json", "labels.json", "helpdesk_requests.ndjson", *RECORD_FILES)
@@ -54,6 +54,18 @@ class Dataset:
     operator_ids: dict[str, str] = field(default_factory=dict)  # login -> seeded operator id
     tenant_of_domain: dict[str, str] = field(default_factory=dict)  # e-mail domain -> tenant id
     phone_changes: list[tuple[datetime, str, str]] = field(default_factory=list)  # (when, tenant, login)
+
+    @property
+    def window(self) -> datetime:
+        """When the scored window starts (``start``): what happens before it is history, learned only."""
+        return parse_time(self.manifest.get("start"), where="manifest.json start")
+
+    @property
+    def begins(self) -> datetime:
+        """When the records begin: the learning period's start (format 2), else the window's."""
+        if "history_start" not in self.manifest:
+            return self.window
+        return parse_time(self.manifest["history_start"], where="manifest.json history_start")
 
 
 def _json(path: Path) -> Any:
@@ -87,9 +99,9 @@ def load_dataset(folder: Path) -> Dataset:
         raise DatasetError(f"{folder}: missing {', '.join(missing)}")
     manifest = _json(folder / "manifest.json")
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    if version != FORMAT_VERSION:
+    if version not in READS:
         raise DatasetError(
-            f"manifest.json: format_version {version!r}; this evaluator reads {FORMAT_VERSION}"
+            f"manifest.json: format_version {version!r}; this evaluator reads {' and '.join(map(str, READS))}"
         )
     entra = _json(folder / "entra.json")
     if not isinstance(entra, dict) or not isinstance(entra.get("records"), list):
@@ -135,7 +147,7 @@ def seed_msp(ctx: AppContext, data: Dataset) -> None:
     msp = data.msp
     by_slug = {_need(t, "slug", where="a tenant"): t for t in msp["tenants"]}
     approvers = {a.get("approver", "") for r in data.requests for a in r.get("approvals", [])}
-    start = parse_time(data.manifest.get("start"), where="manifest.json start")
+    start = data.begins
     data.tenant_of_domain = {str(t["domain"]).lower(): t["id"] for t in msp["tenants"]}
     for number, row in enumerate(msp["persons"]):
         data.person_ids[str(_need(row, "login", where=f"person {number}")).lower()] = f"per_{number:05d}"

@@ -140,6 +140,7 @@ class _Run:
             user_agent=ATTACKER_UA if attacker else "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0",
             actor_type="PublicClientApp" if step.by == "connector" else "User",
             changed=step.args.get("changed"),
+            device=person.device_ids(moment)[0] if step.by == "victim" else "",
         )
         self.note(FILES["okta"], event_id, moment, index, step.harmful)
 
@@ -152,7 +153,9 @@ class _Run:
     def _entra_signin(self, index: int, step: Step, moment: datetime) -> None:
         ip, where = self.network(str(step.args.get("network", "")), step.by)
         app = str(step.args.get("app", "Office 365 Exchange Online"))
-        event_id = self.data.signin(moment, self.cast["victim"], ip=ip, place=where, app=app)
+        victim: Person = self.cast["victim"]
+        device = victim.device_ids(moment)[1] if step.by == "victim" else ""  # the attacker's is not joined
+        event_id = self.data.signin(moment, victim, ip=ip, place=where, app=app, device=device)
         self.note(FILES["entra"], event_id, moment, index, step.harmful)
 
     def _entra_audit(self, index: int, step: Step, moment: datetime) -> None:
@@ -200,12 +203,21 @@ class _Run:
 
 
 def pick_cast(
-    rng: random.Random, msp: Msp, scenario: Scenario, used: set[str], tag: str, *, twin: bool = False
+    rng: random.Random,
+    msp: Msp,
+    scenario: Scenario,
+    used: set[str],
+    tag: str,
+    *,
+    twin: bool = False,
+    avoid: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The victim (of the scenario's profile, not yet used), its tenant's agents and an attacker.
 
     A scenario with a ``person: namesake`` step (attack or twin) picks victims who have a namesake in
-    another tenant (``msp.namesakes``); the namesake is used up with the victim.
+    another tenant (``msp.namesakes``); the namesake is used up with the victim. Operators in
+    ``avoid`` (the attack's, for its twin) come last, so that a twin is not read as the attack's
+    continuation (the same pair approving again, the same agent's spike).
     """
     wants_namesake = any(step.args.get("person") == "namesake" for step in (*scenario.steps, *scenario.twin))
     namesakes = namesakes_of(msp)
@@ -230,15 +242,20 @@ def pick_cast(
     namesake = namesakes.get(victim.login) if wants_namesake else None
     if namesake is not None:
         used.add(namesake.login)
-    desk = [
-        op
-        for op in msp.operators
-        if victim.tenant in op.tenants
-        and (scenario.outsourced is None or op.outsourced == scenario.outsourced)
-    ] or on_shift(msp, victim.tenant, datetime(2026, 1, 1, scenario.hour))
+    desk = sorted(
+        [
+            op
+            for op in msp.operators
+            if victim.tenant in op.tenants
+            and (scenario.outsourced is None or op.outsourced == scenario.outsourced)
+        ]
+        or on_shift(msp, victim.tenant, datetime(2026, 1, 1, scenario.hour)),
+        key=lambda op: op.login in avoid,
+    )
     # the second and third agents serve the victim's tenant too when the MSP has them
     others = sorted(
-        (op for op in msp.operators if op not in desk[:1]), key=lambda op: victim.tenant not in op.tenants
+        (op for op in msp.operators if op not in desk[:1]),
+        key=lambda op: (victim.tenant not in op.tenants, op.login in avoid),
     )
     agents = [desk[0], *others[:2]]
     # a twin's other people are ordinary ones: it is the routine look-alike, and a privileged account
@@ -284,10 +301,11 @@ def inject(
     days: int,
     twin: bool,
     used: set[str],
+    avoid: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Run the scenario's steps (or its twin's) into ``data``; its label."""
+    """Run the scenario's steps (or its twin's) into ``data``; its label (``avoid``: see ``pick_cast``)."""
     variant = "twin" if twin else "attack"
-    cast = pick_cast(rng, msp, scenario, used, tag=f"{scenario.name[:6]}{variant[0]}", twin=twin)
+    cast = pick_cast(rng, msp, scenario, used, tag=f"{scenario.name[:6]}{variant[0]}", twin=twin, avoid=avoid)
     day = min(scenario.day, days - 1)
     begin = start + timedelta(days=day, hours=scenario.hour, minutes=30 if twin else 0)
     run = _Run(msp, data, cast, begin)
@@ -302,6 +320,7 @@ def inject(
         "tenant": msp.tenant(cast["victim"].tenant).id,
         "entity": cast["victim"].login,
         "agent": cast["agent"].login,
+        "agents": sorted({cast[role].login for role in ("agent", "agent2", "agent3")}),
         "started_at": _iso(begin),
         "harmful_at": harmful[0]["at"] if harmful else None,
         "events": run.refs,

@@ -10,7 +10,9 @@ outsourced provider), the tenants they serve, their shift and their usual rate o
 
 from __future__ import annotations
 
+import hashlib
 import random
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,6 +93,18 @@ class Person:
     @property
     def ip(self) -> str:
         return f"{self.home.prefix}{self.host // 250}.{self.host % 250 + 2}"
+
+    def device_ids(self, moment: datetime) -> tuple[str, str]:
+        """The device the person works from that day, as each IdP identifies it: (Okta ``dtHash``, Entra
+        ``deviceId``). One of their own devices, chosen by the day (no draw: the seed's stream stays)."""
+        day = moment.date().isoformat()
+        pick = int(hashlib.sha256(f"{self.login}{day}".encode()).hexdigest(), 16)
+        device = self.devices[pick % len(self.devices)]
+        okta = hashlib.sha256(f"okta-dt:{self.login}:{device}".encode()).hexdigest()[:43]
+        entra = str(
+            uuid.UUID(hashlib.sha256(f"entra-device:{self.login}:{device}".encode()).hexdigest()[:32])
+        )
+        return okta, entra
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

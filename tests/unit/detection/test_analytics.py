@@ -84,6 +84,50 @@ class TestAfterRecovery:
         )
         assert found and "proxy" in found[0].explanation
 
+    def test_a_new_country_from_the_persons_own_device_is_their_trip(self) -> None:
+        a = analytic("after_recovery", watch="new_country", own_device=2)
+        home = [
+            ev("sign_in", -86400 * day, target_user=JEANNE, country="France", device_id="dt-laptop")
+            for day in (3, 2, 1)
+        ]
+        assert not run(
+            a,
+            *home,
+            ev("password_reset", 0, target_user=JEANNE),
+            ev("sign_in", 600, target_user=JEANNE, country="Italy", device_id="dt-laptop"),
+        )
+
+    def test_a_device_seen_once_or_a_copied_user_agent_is_not_the_persons_own(self) -> None:
+        for device in ({"device_id": "dt-new"}, {"user_agent": "Mozilla/5.0 Chrome/131.0"}):
+            a = analytic("after_recovery", watch="new_country", own_device=2)
+            found = run(
+                a,
+                ev("sign_in", -86400, target_user=JEANNE, country="France", device_id="dt-new"),
+                ev(
+                    "sign_in",
+                    -3600,
+                    target_user=JEANNE,
+                    country="France",
+                    user_agent="Mozilla/5.0 Chrome/131.0",
+                ),
+                ev("password_reset", 0, target_user=JEANNE),
+                ev("sign_in", 600, target_user=JEANNE, country="Italy", **device),
+            )
+            assert len(found) == 1 and "Italy" in found[0].explanation, device
+
+    def test_the_own_device_through_a_proxy_still_counts(self) -> None:
+        a = analytic("after_recovery", watch="new_country", own_device=2)
+        home = [
+            ev("sign_in", -86400 * d, target_user=JEANNE, country="France", device_id="dt-1") for d in (2, 1)
+        ]
+        found = run(
+            a,
+            *home,
+            ev("password_reset", 0, target_user=JEANNE),
+            ev("sign_in", 600, target_user=JEANNE, country="Italy", device_id="dt-1", is_proxy=True),
+        )
+        assert len(found) == 1 and "proxy" in found[0].explanation
+
     def test_sensitive_app_and_burst(self) -> None:
         sensitive = analytic("after_recovery", watch="sensitive_app", sensitive_apps=["AWS Console"])
         burst = analytic("after_recovery", watch="app_burst", distinct_apps=3)
@@ -355,3 +399,42 @@ def test_rate_baseline_learns_a_busy_operator_and_stays_quiet() -> None:
     for w in range(12):
         run(learned, *hour_of(w))
     assert run(learned, *hour_of(12)) == []  # eight an hour every Sunday 09h for twelve weeks: usual
+
+
+def _lyon(user: str, days: int, device: str) -> list[Event]:
+    return [
+        ev(
+            "sign_in",
+            -86400 * day,
+            target_user=user,
+            country="France",
+            network="Orange",
+            device_id=device,
+            src_ip=f"90.84.7.{day}",
+        )
+        for day in range(days, 0, -1)
+    ]
+
+
+def test_person_profile_takes_a_trip_on_the_own_device_for_what_it_is() -> None:
+    a = analytic("person_baseline", own_device=2, rare_hour=0.0001)
+    abroad = ev(
+        "sign_in", 600, target_user=JEANNE, country="Italy", network="Telecom Italia", device_id="dt-1"
+    )
+    assert not run(a, *_lyon(JEANNE, 12, "dt-1"), abroad)
+    # the same trip from a device the identity provider has never seen for her is reported
+    b = analytic("person_baseline", own_device=2, rare_hour=0.0001)
+    stranger = ev(
+        "sign_in", 600, target_user=JEANNE, country="Italy", network="Telecom Italia", device_id="dt-9"
+    )
+    (found,) = run(b, *_lyon(JEANNE, 12, "dt-1"), stranger)
+    assert "a device never seen (1 known)" in found.explanation and "novelty 4" in found.explanation
+
+
+def test_person_profile_reports_the_own_device_behind_a_hosting_network() -> None:
+    a = analytic("person_baseline", own_device=2, rare_hour=0.0001)
+    hosted = ev(
+        "sign_in", 600, target_user=JEANNE, country="Italy", network="OVH", device_id="dt-1", is_hosting=True
+    )
+    (found,) = run(a, *_lyon(JEANNE, 12, "dt-1"), hosted)
+    assert "first from Italy" in found.explanation

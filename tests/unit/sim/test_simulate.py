@@ -73,8 +73,32 @@ def test_every_record_parses_and_every_label_points_at_an_event(small: Path) -> 
         assert label["harmful_at"] == (min(harmful) if harmful else None)
         assert (label["variant"] == "attack") == bool(harmful)
     manifest = json.loads((small / "manifest.json").read_text())
-    assert manifest["seed"] == 3 and manifest["format_version"] == 1
+    assert manifest["seed"] == 3 and manifest["format_version"] == 2
     assert manifest["files"]["okta.ndjson"] == len(records(small, "okta.ndjson"))
+
+
+def test_the_history_comes_before_the_window_and_holds_no_scenario(small: Path, tmp_path: Path) -> None:
+    manifest = json.loads((small / "manifest.json").read_text())
+    start, history = manifest["start"][:10], manifest["history_start"][:10]
+    assert (start, history, manifest["sizes"]["history_days"]) == ("2026-11-30", "2026-11-02", 28)
+    published = [r["published"][:10] for r in records(small, "okta.ndjson")]
+    assert min(published) == history and any(day >= start for day in published)
+    requests = records(small, "helpdesk_requests.ndjson")
+    learning = [r for r in requests if r["at"][:10] < start]
+    assert len(learning) == manifest["counts"]["history_helpdesk_actions"] > 0
+    for label in json.loads((small / "labels.json").read_text())["labels"]:
+        assert all(ref["at"][:10] >= start for ref in label["events"]), label["scenario"]
+    # the people sign in from their own devices, as the identity providers identify them
+    assert all(
+        r["debugContext"]["debugData"]["dtHash"]
+        for r in records(small, "okta.ndjson")
+        if r["eventType"] == "user.session.start"
+        and r["actor"]["alternateId"] != "deskguard-connector"
+        and r["published"][:10] < start
+    )
+    simulate(tmp_path / "none", "--history", "0")
+    bare = json.loads((tmp_path / "none" / "manifest.json").read_text())
+    assert bare["history_start"] == bare["start"] and bare["counts"]["history_helpdesk_actions"] == 0
 
 
 def test_the_replayed_logs_raise_the_expected_log_rules_on_the_victims(small: Path, tmp_path: Path) -> None:
@@ -120,3 +144,5 @@ def test_the_command_reports_bad_input_with_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no scenario 'nope'" in result.output
     result = runner.invoke(app, ["simulate", "--out", str(tmp_path), "--tenants", "2", "--persons", "5"])
     assert result.exit_code == 2 and "persons must be at least 10 per tenant" in result.output
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path), "--history", "-1"])
+    assert result.exit_code == 2 and "history days cannot be negative, not -1" in result.output

@@ -17,6 +17,8 @@ from deskguard.detection.analytics.base import (
 )
 from deskguard.detection.event import Event
 
+MAX_DEVICES = 8  # device identifiers remembered per person (the least used goes)
+
 
 class AfterRecovery(Analytic):
     """After a reset or recovery of a person: what their account does next.
@@ -25,6 +27,10 @@ class AfterRecovery(Analytic):
     through an anonymising proxy, or from a hosting network: a datacentre is nobody's home),
     ``sensitive_app`` (an application on the sensitive list) or ``app_burst`` (``distinct_apps``
     different applications), within ``window`` of the recovery.
+
+    For ``new_country``, a sign-in from the person's own device (a device identifier from the
+    identity provider seen ``own_device`` times before, as in ``person_baseline``) in a new country
+    is the person abroad, not the attacker: only a proxy or a hosting network is reported then.
     """
 
     kind = "after_recovery"
@@ -32,7 +38,7 @@ class AfterRecovery(Analytic):
 
     def __init__(self, meta: RuleMeta, params: dict[str, Any]) -> None:
         super().__init__(meta, params)
-        self.check_unknown(("watch", "window", "sensitive_apps", "distinct_apps", "recovery"))
+        self.check_unknown(("watch", "window", "sensitive_apps", "distinct_apps", "recovery", "own_device"))
         self.watch = self.param("watch", "new_country")
         if self.watch not in self.WATCHES:
             raise AnalyticError(
@@ -42,9 +48,11 @@ class AfterRecovery(Analytic):
         self.recovery = self.names("recovery", RECOVERY | {"request_executed"})
         self.sensitive = self.names("sensitive_apps", ())
         self.distinct = int(self.number("distinct_apps", 5))
+        self.own_device = int(self.number("own_device", 2))
         self.activities = self.recovery | SIGN_INS
         self._recovered: Bounded = Bounded()  # (tenant, user) -> (time, event id, activity)
         self._countries: Bounded = Bounded()  # (tenant, user) -> set of countries seen
+        self._devices: Bounded = Bounded()  # (tenant, user) -> {device id: sign-ins, up to own_device}
         self._apps: Bounded = Bounded()  # (tenant, user) -> {app: first time}
 
     def observe(self, event: Event) -> list[Finding]:
@@ -72,6 +80,7 @@ class AfterRecovery(Analytic):
     def _country(
         self, key: tuple[str, str], event: Event, recovered: tuple[float, str, str] | None
     ) -> list[Finding]:
+        own = self._own_device(key, event.device_id)
         known: frozenset[str] | None = self._countries.get(key)
         country = event.country
         if recovered is None and known is not None and (not country or country in known):
@@ -79,7 +88,7 @@ class AfterRecovery(Analytic):
         novel = bool(country) and known is not None and country not in known
         if country and (known is None or novel):  # written only when it changes: the common case reads
             self._countries.put(key, (known or frozenset()) | {country})
-        if recovered is None or not (novel or event.is_proxy or event.is_hosting):
+        if recovered is None or not ((novel and not own) or event.is_proxy or event.is_hosting):
             return []
         reasons = [f"from {country}, never seen for this person"] if novel else []
         if event.is_proxy:
@@ -97,6 +106,20 @@ class AfterRecovery(Analytic):
                 f"(countries seen before: {seen}; IP {event.src_ip or 'unknown'})",
             )
         ]
+
+    def _own_device(self, key: tuple[str, str], device: str) -> bool:
+        """Whether the IdP device identifier is one the person signed in from enough times; learns it."""
+        if not device:
+            return False
+        devices: dict[str, int] | None = self._devices.get(key)
+        uses = devices.get(device, 0) if devices is not None else 0
+        if uses < self.own_device:  # counted up to the bar, then only read: the common case reads
+            devices = devices if devices is not None else {}
+            if len(devices) >= MAX_DEVICES and device not in devices:
+                devices.pop(min(devices, key=devices.__getitem__))
+            devices[device] = uses + 1
+            self._devices.put(key, devices)
+        return uses >= self.own_device
 
     def _sensitive(self, event: Event, recovered: tuple[float, str, str]) -> list[Finding]:
         if event.app.lower() not in self.sensitive:

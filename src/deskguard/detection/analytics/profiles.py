@@ -47,6 +47,11 @@ class PersonProfile(Analytic):
     change, an execution through deskguard) puts them on a watch list for ``watch``: during it the
     threshold is ``watch_threshold``, so that a new device alone after a reset still passes but a
     new device on a new network does not.
+
+    A sign-in from the person's own device - an identifier the identity provider binds to it (Okta's
+    device token hash, Entra's device id; never the user agent, which anyone can copy) seen
+    ``own_device`` times before - is not reported for a new country or network: that is the person
+    travelling with their laptop. Through an anonymising proxy or from a hosting network it still is.
     """
 
     kind = "person_baseline"
@@ -54,12 +59,15 @@ class PersonProfile(Analytic):
 
     def __init__(self, meta: RuleMeta, params: dict[str, Any]) -> None:
         super().__init__(meta, params)
-        self.check_unknown(("min_history", "threshold", "watch_threshold", "watch", "rare_hour"))
+        self.check_unknown(
+            ("min_history", "threshold", "watch_threshold", "watch", "rare_hour", "own_device")
+        )
         self.min_history = int(self.number("min_history", 10))
         self.threshold = int(self.number("threshold", 3))
         self.watch_threshold = int(self.number("watch_threshold", 2))
         self.watch = self.duration("watch", "24h")
         self.rare_hour = self.number("rare_hour", 0.03)
+        self.own_device = int(self.number("own_device", 2))
         # sign-ins, not SSO: an application opened within a session tells nothing new about where
         # the person is, and is most of the stream
         self.activities = SIGN_IN | RECOVERY | {"request_executed", "mfa_factor_enrolled"}
@@ -85,8 +93,9 @@ class PersonProfile(Analytic):
         device = event.device_id or event.user_agent[:160]
         hour = int(event.time // 3600 % 24)
         novel = self._novel(profile, event, device, hour) if profile["n"] >= self.min_history else None
+        own = bool(event.device_id) and profile["d"].get(device, 0) >= self.own_device
         _learn(profile, event, device, hour)
-        if not novel:
+        if not novel or (own and not (event.is_proxy or event.is_hosting)):
             return []
         watch = profile.get("w")
         watched = watch is not None and event.time <= watch[0]

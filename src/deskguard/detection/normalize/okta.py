@@ -227,8 +227,6 @@ def _event(raw: dict[str, Any]) -> Event:
                 value = debug.get("privilegeGranted")
                 if value:
                     extra["role"] = as_text(value)
-        if not device:
-            device = _known(client.get("device"))
     except (AttributeError, TypeError):
         problem = _shape_error(raw)
         if problem is None:

@@ -295,7 +295,9 @@ def test_missing_client_context_leaves_fields_empty() -> None:
     raw["authenticationContext"] = {"externalSessionId": "unknown", "rootSessionId": "102root"}
     event = one(raw)
     assert (event.country, event.city, event.lat, event.lon, event.is_proxy) == ("", "", None, None, None)
-    assert event.device_id == "Computer"  # no dtHash: the client's device
+    # no dtHash and no Device target: no device identifier ("Computer" is the client's kind of device,
+    # shared by every laptop, not an identifier a profile may learn as the person's own)
+    assert event.device_id == ""
     assert event.session_id == "102root"
 
 
