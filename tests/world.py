@@ -16,6 +16,7 @@ from functools import cache
 from deskguard.adapters.channels.fake import (
     FakeIdentityVerification,
     FakeNotifier,
+    FakeOtpDelivery,
     FakePushChannel,
     FakeResponseNotifier,
     FakeTelephony,
@@ -108,6 +109,7 @@ class World:
     idv: FakeIdentityVerification
     response_notifier: FakeResponseNotifier
     ticketing: FakeTicketing
+    otp: FakeOtpDelivery
     operators: dict[str, Operator] = field(default_factory=dict)
     providers: dict[str, Provider] = field(default_factory=dict)
 
@@ -167,6 +169,7 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
     )
     notifier, idv = FakeNotifier(randomness=rnd), FakeIdentityVerification(randomness=rnd)
     response_notifier, ticketing = FakeResponseNotifier(randomness=rnd), FakeTicketing(randomness=rnd)
+    otp = FakeOtpDelivery(randomness=rnd)
     ctx = AppContext(
         uow=uow_factory,
         reads=_readers(uow_factory),
@@ -182,6 +185,7 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
             notifier=notifier,
             response_notifier=response_notifier,
             ticketing=ticketing,
+            otp=otp,
         ),
         policy=load_policy(REPO_ROOT / "content" / "policies" / "default.yml"),
         detector=Detector(detection_content(), runbooks=runbooks()),
@@ -196,6 +200,7 @@ def build_world(uow_factory: UnitOfWorkFactory, *, now: datetime = TUESDAY_10_PA
         idv=idv,
         response_notifier=response_notifier,
         ticketing=ticketing,
+        otp=otp,
     )
     providers = [
         Provider(id="internal", name="Internal desk", kind=ProviderKind.INTERNAL),

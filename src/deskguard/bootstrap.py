@@ -21,6 +21,7 @@ from deskguard.adapters.channels.delivery import ChannelRouter
 from deskguard.adapters.channels.fake import (
     FakeIdentityVerification,
     FakeNotifier,
+    FakeOtpDelivery,
     FakePushChannel,
     FakeResponseNotifier,
     FakeTelephony,
@@ -51,7 +52,13 @@ from deskguard.app.console_auth import Timeouts
 from deskguard.app.context import AppContext
 from deskguard.app.detection import Detector
 from deskguard.app.stir import StirVerifier
-from deskguard.bootstrap_channels import identity_verification, push_channel, secret_notifier
+from deskguard.bootstrap_channels import (
+    TenantOtpDelivery,
+    identity_verification,
+    otp_delivery,
+    push_channel,
+    secret_notifier,
+)
 from deskguard.bootstrap_connectors import Deps
 from deskguard.bootstrap_connectors import build as build_connector
 from deskguard.bootstrap_connectors import validate as validate_connector
@@ -94,6 +101,7 @@ class Runtime:
     ticketing: FakeTicketing
     log_sources: tuple[tuple[str, LogSource], ...] = ()  # (tenant, IdP log) pairs to poll
     tenant_adapters: TenantAdapters | None = None  # the tenants' own adapters (their IdP logs too)
+    otp: FakeOtpDelivery | None = None  # the fake OTP service (the codes it "sent"), for demo and tests
 
 
 def build(
@@ -113,6 +121,7 @@ def build(
     telephony, push = FakeTelephony(randomness=rnd), FakePushChannel()
     idv, notifier = FakeIdentityVerification(randomness=rnd), FakeNotifier(randomness=rnd)
     response_notifier, ticketing = FakeResponseNotifier(randomness=rnd), FakeTicketing(randomness=rnd)
+    otp = FakeOtpDelivery(randomness=rnd)
     real_idp = identity_provider(settings, clock=clock or SystemClock(), randomness=rnd)
     reads = SqlUnitOfWorkFactory(engine, read_only=True)
     # Each port: the tenant's own adapter (tenant_connectors), else the deployment's, else the fake.
@@ -124,6 +133,7 @@ def build(
         "idp": real_idp.idp if real_idp else idp,  # runtime.idp stays the fake for demo and tests
         "telephony": real_telephony(settings) or telephony,  # runtime.telephony stays the fake
         "ticketing": real_ticketing(settings) or ticketing,  # runtime.ticketing stays the fake
+        "otp": otp_delivery(settings) or otp,  # runtime.otp stays the fake (bootstrap_channels)
         **{
             f"notify.{c}": notify_routes.get(c, response_notifier)
             for c in ("email", "slack", "teams", "webhook")
@@ -151,6 +161,7 @@ def build(
             notifier=secret_notifier(settings) or notifier,
             response_notifier=TenantResponseNotifier(tenants, fallback=deployment_notifier),
             ticketing=TenantTicketing(tenants, fallback=deployment["ticketing"]),
+            otp=TenantOtpDelivery(tenants, fallback=deployment["otp"]),
         ),
         connectors=Registry(tenants, deployment=deployment, validate=validate_connector),
         policy=load_policy(settings.policy_path),
@@ -173,6 +184,7 @@ def build(
         ticketing=ticketing,
         log_sources=real_idp.log_sources if real_idp else (),
         tenant_adapters=tenants,
+        otp=otp,
     )
 
 

@@ -4,23 +4,34 @@ beside ``bootstrap.py``): Web Push to the portal devices, and secret delivery by
 ``webpush_vapid_private_key`` set: ``WebPushChannel`` serves ``PushChannel``. ``twilio_sms_from``
 set: ``TwilioSmsNotifier`` serves ``Notifier`` (with ``twilio_account_sid`` / ``twilio_auth_token``).
 ``veriff_api_key`` set: ``VeriffIdentityVerification`` serves ``IdentityVerification`` (with
-``veriff_shared_secret``). Unset, ``bootstrap`` keeps the fakes. A missing companion setting is an
+``veriff_shared_secret``). ``twilio_verify_service_sid`` set: ``TwilioVerifyDelivery`` serves
+``OtpDelivery`` (the ``otp_sms`` proof; ``twilio_account_sid`` / ``twilio_auth_token``,
+``twilio_verify_channel``). Unset, ``bootstrap`` keeps the fakes. A missing companion setting is an
 error naming it.
+
+``TenantOtpDelivery`` routes ``OtpDelivery`` per tenant: a tenant's enabled ``otp`` connector
+(``twilio_verify``, its own Verify service) else the deployment's (ADR 0010).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from deskguard.adapters.channels.twilio_sms import TwilioSmsNotifier
+from deskguard.adapters.channels.twilio_verify import TwilioVerifyDelivery, TwilioVerifySettings
 from deskguard.adapters.channels.veriff import VeriffIdentityVerification
 from deskguard.adapters.channels.webpush import WebPushChannel, WebPushSettings
 from deskguard.domain.errors import ConfigurationError
-from deskguard.domain.ports import IdentityVerification, Notifier, PushChannel, UnitOfWorkFactory
+from deskguard.domain.ports import Health, IdentityVerification, Notifier, PushChannel, UnitOfWorkFactory
+from deskguard.domain.ports_otp import OtpDelivery, OtpSent, OtpVerdict
 from deskguard.settings import Settings
+
+if TYPE_CHECKING:
+    from deskguard.bootstrap_routing import TenantAdapters
 
 
 def push_channel(
@@ -68,3 +79,61 @@ def identity_verification(settings: Settings) -> IdentityVerification | None:
         api_base=settings.veriff_api_url,
         callback_url=settings.veriff_callback_url,
     )
+
+
+_VERIFY_FIELDS = {
+    "account_sid": "twilio_account_sid",
+    "auth_token": "twilio_auth_token",
+    "service_sid": "twilio_verify_service_sid",
+    "channel": "twilio_verify_channel",
+}
+
+
+def otp_delivery(settings: Settings) -> OtpDelivery | None:
+    """The deployment's Twilio Verify service, when ``twilio_verify_service_sid`` is set."""
+    if not settings.twilio_verify_service_sid:
+        return None
+    for field in ("twilio_account_sid", "twilio_auth_token"):
+        if not getattr(settings, field):
+            raise ConfigurationError(
+                f"DESKGUARD_{field.upper()} is required with DESKGUARD_TWILIO_VERIFY_SERVICE_SID", field=field
+            )
+    try:
+        verify = TwilioVerifySettings(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            service_sid=settings.twilio_verify_service_sid,
+            channel=settings.twilio_verify_channel,  # type: ignore[arg-type]  # checked by Settings
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = _VERIFY_FIELDS.get(str(first["loc"][0]), "twilio_verify")
+        raise ConfigurationError(f"DESKGUARD_{field.upper()}: {first['msg']}", field=field) from None
+    return TwilioVerifyDelivery(verify)
+
+
+class TenantOtpDelivery:
+    """``OtpDelivery`` by tenant: the tenant's ``otp`` connector, else ``fallback`` (the deployment's,
+    itself the fake when nothing is configured). A check goes to the service that sent the code as
+    long as the tenant's row is unchanged; a tenant that switches services mid-proof sees ``GONE``."""
+
+    def __init__(self, adapters: TenantAdapters, *, fallback: OtpDelivery) -> None:
+        self._adapters, self.fallback = adapters, fallback
+
+    @property
+    def name(self) -> str:
+        return self.fallback.name
+
+    def _for(self, tenant_id: str) -> OtpDelivery:
+        return self._adapters.configured(tenant_id, "otp") or self.fallback
+
+    def send(self, *, tenant_id: str, to_number: str, reference: str) -> OtpSent:
+        return self._for(tenant_id).send(tenant_id=tenant_id, to_number=to_number, reference=reference)
+
+    def check(self, *, tenant_id: str, to_number: str, verification_id: str, code: str) -> OtpVerdict:
+        return self._for(tenant_id).check(
+            tenant_id=tenant_id, to_number=to_number, verification_id=verification_id, code=code
+        )
+
+    def health(self) -> Health:
+        return self.fallback.health()

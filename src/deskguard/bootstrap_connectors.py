@@ -2,8 +2,9 @@
 kind's typed settings model, and how an adapter is built from a stored ``TenantConnector``.
 
 The models are the adapters' own where they have one (``LdapSettings``, ``TicketingSettings``,
-``SmtpSettings``, ``SlackSettings``, ``TeamsSettings``, ``WebhookSettings``); the kinds whose
-adapters take keyword arguments get a small model here with the same fields. Every model forbids
+``SmtpSettings``, ``SlackSettings``, ``TeamsSettings``, ``WebhookSettings``,
+``TwilioVerifySettings``); the kinds whose adapters take keyword arguments get a small model here
+with the same fields. Every model forbids
 unknown fields and takes secrets as ``SecretRef`` only, so an inline password is refused with its
 field's name, before anything is written.
 """
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from deskguard.adapters.channels.slack import SlackNotifier, SlackSettings
 from deskguard.adapters.channels.smtp import SmtpNotifier, SmtpSettings
 from deskguard.adapters.channels.teams import TeamsNotifier, TeamsSettings
+from deskguard.adapters.channels.twilio_verify import TwilioVerifyDelivery, TwilioVerifySettings
 from deskguard.adapters.channels.webhooks import WebhookNotifier, WebhookSettings
 from deskguard.adapters.connectors.secrets import SecretRef
 from deskguard.adapters.idp.entra import EntraIdentityProvider, GraphClient
@@ -128,6 +130,7 @@ KINDS: Mapping[str, Kind] = {
     **{vendor: _ticketing(vendor) for vendor in TICKETING},
     "twilio": Kind(TwilioSettings, lambda s, _d: TwilioTelephony(**s.model_dump())),
     "ari": Kind(AriSettings, lambda s, _d: AriTelephony(**s.model_dump())),
+    "twilio_verify": Kind(TwilioVerifySettings, lambda s, _d: TwilioVerifyDelivery(s)),
     "smtp": Kind(SmtpSettings, lambda s, _d: SmtpNotifier(s)),
     "slack": Kind(SlackSettings, lambda s, _d: SlackNotifier(s)),
     "teams": Kind(TeamsSettings, lambda s, _d: TeamsNotifier(s)),

@@ -30,6 +30,7 @@ from deskguard.domain.ports import (
     Ticketing,
     UnitOfWorkFactory,
 )
+from deskguard.domain.ports_approvals import ApprovalMessenger, ApprovalNotice
 from deskguard.domain.ports_response import TicketResolver
 
 
@@ -154,7 +155,8 @@ class TenantTelephony:
 
 
 class TenantResponseNotifier:
-    """The runbooks' notifier by tenant and channel: ``notify.<channel>`` when the tenant has it."""
+    """The runbooks' notifier by tenant and channel: ``notify.<channel>`` when the tenant has it;
+    and the approval messages (``post_approval``), by the tenant's own adapter only."""
 
     def __init__(self, adapters: TenantAdapters, *, fallback: ResponseNotifier) -> None:
         self._adapters, self.fallback = adapters, fallback
@@ -171,6 +173,19 @@ class TenantResponseNotifier:
             subject=subject,
             text=text,
             idempotency_key=idempotency_key,
+        )
+
+    def post_approval(
+        self, *, tenant_id: str, channel: str, to: str, notice: ApprovalNotice, idempotency_key: str
+    ) -> str:
+        """``ApprovalMessenger``: the tenant's own ``notify.<channel>`` adapter posts it (the channel
+        was read from that row); ``ConnectorError`` when the tenant has none that can."""
+        name = f"notify.{channel}"
+        own = self._adapters.configured(tenant_id, name) if name in PORT_KINDS else None
+        if not isinstance(own, ApprovalMessenger):
+            raise ConnectorError(f"tenant {tenant_id} has no {name} connector that posts approval messages")
+        return own.post_approval(
+            tenant_id=tenant_id, channel=channel, to=to, notice=notice, idempotency_key=idempotency_key
         )
 
 

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     webpush_subject: str = "mailto:security@example.org"  # VAPID sub: the operator's contact
     webpush_ttl_seconds: int = Field(default=180, ge=0, le=86_400)
     twilio_sms_from: str = ""  # set: secrets go by SMS (E.164 sender or MG... service); twilio_* above
+    # One-time codes to the registered phone by Twilio Verify (otp_sms; docs/connectors/twilio-verify.md)
+    twilio_verify_service_sid: str = ""  # VA...; set: Twilio Verify sends the codes (twilio_* above)
+    twilio_verify_channel: str = Field(default="sms", pattern="^(sms|call)$")
     # External identity verification by Veriff (docs/connectors/idv.md); unset: the fake.
     veriff_api_key: str = ""  # SecretRef to the integration's API key (X-AUTH-CLIENT); set: Veriff
     veriff_shared_secret: str = ""  # SecretRef to its shared secret key (X-HMAC-SIGNATURE)

@@ -18,13 +18,14 @@ from fastapi.testclient import TestClient
 from deskguard.adapters.channels.slack import (
     USERS_INFO,
     SlackInteractions,
-    blocks,
+    approval_blocks,
     request_reference,
     signature,
 )
 from deskguard.api.app import create_app
 from deskguard.app import requests, verification
 from deskguard.app.requests import RequestDraft
+from deskguard.domain.ports_approvals import ApprovalNotice
 from deskguard.domain.requests import ActionRequest, RequestState
 from http_client import WEBHOOK_KEY
 from world import World, build_world
@@ -101,10 +102,24 @@ class Desk:
 def payload(request: ActionRequest, *, user: str, verdict: str, **over: Any) -> dict[str, Any]:
     """A ``block_actions`` payload as Slack posts it for a click on the message ``blocks`` built."""
     reference = request_reference(tenant_id="t_a", request_id=request.id, params_hash=request.params_hash)
-    message_blocks = blocks(
-        subject="Approval needed", text=f"reset_mfa for plain ({request.id})", reference=reference
+    notice = ApprovalNotice(
+        tenant_id="t_a",
+        request_id=request.id,
+        params_hash=request.params_hash,
+        action="Reset MFA factors",
+        person="Person plain (plain@t_a.example)",
+        requester="agent (agent@desk.example)",
+        justification="",
+        proofs=("push with number matching to the person's enrolled device (strong)",),
+        risk="0/100",
+        ticket="",
+        approver_role="supervisor",
+        expires_at=request.expires_at.isoformat(),
     )
-    button = message_blocks[2]["elements"][0 if verdict == "approve" else 1]
+    message_blocks = approval_blocks(notice)
+    [actions] = [b for b in message_blocks if b["type"] == "actions"]
+    button = actions["elements"][0 if verdict == "approve" else 1]
+    assert button["value"] == reference
     body = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0DESK"},
@@ -179,14 +194,17 @@ def test_a_supervisors_click_approves_and_updates_the_message(desk: Desk) -> Non
     assert desk.state(request).state == RequestState.READY
     [update] = desk.responses()
     assert update["replace_original"] is True
-    assert update["text"] == f"Approved by sup@desk.example: request {request.id} is now ready."
+    assert update["text"] == (
+        f"Approved by sup (sup@desk.example) at 2026-12-01 09:00 UTC: request {request.id} is now ready."
+    )
+    assert [b for b in update["blocks"] if b["type"] == "actions"] == []  # the buttons give way
 
 
 def test_the_slack_users_email_finds_the_operator(desk: Desk) -> None:
     request = desk.request()
     desk.click(request, user="U0SUP2")
     assert desk.state(request).state == RequestState.READY
-    assert "Approved by sup2@desk.example" in desk.responses()[0]["text"]
+    assert "Approved by sup2 (sup2@desk.example) at " in desk.responses()[0]["text"]
 
 
 def test_a_deny_click_denies_with_a_comment(desk: Desk) -> None:

@@ -30,6 +30,7 @@ BODIES: dict[tuple[str, str], dict | None] = {
         "matched": True,
     },
     ("POST", "/api/v1/tenants/{tenant_id}/proofs/{proof_id}/totp"): {"code": "123456"},
+    ("POST", "/api/v1/tenants/{tenant_id}/proofs/{proof_id}/otp"): {"code": "123456"},
     ("POST", "/api/v1/tenants/{tenant_id}/proofs/{proof_id}/attest"): {"reached": True},
     ("POST", "/api/v1/tenants/{tenant_id}/requests/{request_id}/approvals"): {"verdict": "approve"},
     ("GET", "/api/v1/tenants/{tenant_id}/approvals"): None,

@@ -47,6 +47,10 @@ class TotpIn(Body):
     code: str = Field(min_length=6, max_length=8, pattern=r"^\d+$")
 
 
+class OtpIn(Body):
+    code: str = Field(min_length=4, max_length=16, description="the code read back from the SMS or call")
+
+
 class AttestIn(Body):
     reached: bool
     note: str = Field(default="", max_length=500)

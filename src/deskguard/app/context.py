@@ -35,6 +35,7 @@ class Timeouts:
     callback: timedelta = timedelta(minutes=10)
     manager: timedelta = timedelta(hours=2)
     idv: timedelta = timedelta(hours=1)
+    otp: timedelta = timedelta(minutes=10)  # as long as a Twilio Verify code lives
     approval: timedelta = timedelta(hours=1)
     self_service_delay: timedelta = timedelta(hours=24)  # a sensitive portal change waits (app.self_service)
     proof_attempts: int = 3  # answers per proof before it locks

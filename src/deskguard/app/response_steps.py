@@ -3,7 +3,8 @@
 A step reaches ``run_claimed`` already claimed (status ``running`` under a lease, its attempt
 counted): by the run that planned it (``app.respond``), by an approval (``app.response_approvals``)
 or by the responder worker (``retry_due``). It acts through a port — the identity provider signs
-the person out or suspends the account, the response notifier and the ticketing port tell people —
+the person out or suspends the account, the response notifier and the ticketing port tell people
+(and post a request's approval message, ``app.approval_notices``) —
 or on deskguard's own state (watch list, manager validation, in the same transaction as its
 outcome). Each outcome is a ``response.step`` event, hence a record in the evidence ledger.
 
@@ -23,7 +24,7 @@ from typing import Any
 
 import structlog
 
-from deskguard.app import ticket_evidence
+from deskguard.app import approval_notices, ticket_evidence
 from deskguard.app.context import AppContext
 from deskguard.app.outbox import emit
 from deskguard.detection.runbooks import PERSON_STEPS
@@ -204,6 +205,8 @@ def _call(ctx: AppContext, step: ResponseStep, person: Person | None) -> str:
         return f"notified {p['to']} by {p['channel']} ({ref})"
     if step.kind == ticket_evidence.KIND:
         return ticket_evidence.deliver(channels, step)
+    if step.kind == approval_notices.KIND:
+        return approval_notices.deliver(ctx, step)
     if step.kind == "ticket" and p["action"] == "comment":
         ref = channels.ticketing.comment(
             tenant_id=step.tenant_id, ticket_ref=p["ticket_ref"], text=p["text"], idempotency_key=key

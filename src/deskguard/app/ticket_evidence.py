@@ -51,6 +51,7 @@ HOW: dict[ProofMethod, str] = {
     ProofMethod.SELF_SERVICE_INITIATED: "request made from the person's authenticated self-service session",
     ProofMethod.MANAGER_CONFIRMATION: "confirmation by the person's manager",
     ProofMethod.EXTERNAL_IDV: "external identity verification",
+    ProofMethod.OTP_SMS: "one-time code sent to the registered phone, read back by the person",
     ProofMethod.KNOWLEDGE: "knowledge answers",
 }
 _OUTCOME = {

@@ -9,6 +9,8 @@
   lower strength);
 - the person's manager, from the manager's own portal session (``confirm_as_manager``);
 - external identity verification (``idv_result``);
+- a one-time code sent to the registered phone by the OTP service, read back to the agent
+  (``submit_otp``; the particulars in ``app.verification_otp``);
 - knowledge answers are recorded (``record_knowledge``) and never count.
 Each completion re-decides the request (``settle``).
 """
@@ -19,6 +21,7 @@ import hmac
 from dataclasses import replace
 from datetime import datetime
 
+from deskguard.app import verification_otp as otp
 from deskguard.app.access import REQUESTERS, require_operator, require_person
 from deskguard.app.context import AppContext
 from deskguard.app.outbox import emit
@@ -27,7 +30,9 @@ from deskguard.domain.errors import NotFound, ProofRejected
 from deskguard.domain.events import SYSTEM, Actor, EventType
 from deskguard.domain.model import FactorKind, Person
 from deskguard.domain.otp import match_totp
+from deskguard.domain.otp_sms import clean_code
 from deskguard.domain.ports import UnitOfWork
+from deskguard.domain.ports_otp import OtpVerdict
 from deskguard.domain.requests import (
     METHOD_CHANNEL,
     METHOD_STRENGTH,
@@ -46,6 +51,7 @@ AGENT_STARTABLE = frozenset(
         ProofMethod.CALLBACK_AGENT,
         ProofMethod.MANAGER_CONFIRMATION,
         ProofMethod.EXTERNAL_IDV,
+        ProofMethod.OTP_SMS,
     }
 )
 _COLLECTING = frozenset(
@@ -102,7 +108,8 @@ def start_proof(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: st
             for p in uow.proofs.list_for_request(tenant_id=tenant_id, request_id=request.id)
             if p.method == chosen
         ]
-        if any(p.status == ProofStatus.PENDING and p.expires_at > ctx.clock.now() for p in earlier):
+        waiting = [p for p in earlier if p.status == ProofStatus.PENDING and p.expires_at > ctx.clock.now()]
+        if any(not otp.supersedable(p) for p in waiting):
             raise ProofRejected(
                 f"a {chosen.value} proof is already waiting for an answer on this request",
                 code="proof_rejected.already_pending",
@@ -116,6 +123,8 @@ def start_proof(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: st
         person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
         assert person is not None
         proof, channel_ref = _challenge(ctx, uow, request=request, person=person, method=chosen)
+        for unconfirmed in waiting:  # a code whose sending was never confirmed: this send replaces it
+            uow.proofs.update(otp.superseded(unconfirmed, ctx=ctx))
         uow.proofs.add(proof, channel_ref=channel_ref)
         emit(
             ctx,
@@ -212,6 +221,9 @@ def _challenge(
             spoken_code=str(10 + ctx.random.randbelow(90)),
         )
         return replace(proof, challenge={**challenge, "call_id": call_id}), f"call:{call_id}"
+    if method == ProofMethod.OTP_SMS:
+        proof = _new_proof(ctx, request=request, method=method, ttl_expires=now + t.otp)
+        return otp.send_code(ctx, proof=proof, person=person), ""
     if method == ProofMethod.MANAGER_CONFIRMATION:
         manager = (
             uow.persons.get(tenant_id=request.tenant_id, person_id=person.manager_id)
@@ -274,10 +286,12 @@ def _finish(
     ok: bool,
     reason: str = "",
     final: bool = False,
+    count: bool = True,
 ) -> Proof:
-    """Record an attempt. Success re-decides the request; a failure counts toward the lock."""
+    """Record an attempt. Success re-decides the request; a failure counts toward the lock.
+    ``count=False``: the attempt was counted already (an OTP check whose answer was lost)."""
     now = ctx.clock.now()
-    attempts = proof.attempts + 1
+    attempts = proof.attempts + (1 if count else 0)
     if ok:
         done = replace(
             proof, status=ProofStatus.SUCCEEDED, attempts=attempts, completed_at=now, attested_by=actor.id
@@ -336,6 +350,40 @@ def submit_totp(ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str,
         if not uow.totp.accept_step(tenant_id=tenant_id, factor_id=factor_id, step=step):
             return _finish(ctx, uow, proof=proof, actor=actor, ok=False, reason="code already used")
         return _finish(ctx, uow, proof=proof, actor=actor, ok=True)
+
+
+def submit_otp(ctx: AppContext, *, actor: Actor, tenant_id: str, proof_id: str, code: str) -> Proof:
+    """The code the person read back from the SMS or call, checked by the OTP service (otp_sms)."""
+    require_operator(actor, tenant_id=tenant_id, roles=REQUESTERS)
+    given = clean_code(code)
+    with ctx.uow() as uow:
+        proof = _pending(ctx, uow, tenant_id=tenant_id, proof_id=proof_id, method=ProofMethod.OTP_SMS)
+        request = live_request(ctx, uow, tenant_id=tenant_id, request_id=proof.request_id, actor=actor)
+        person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
+        number = otp.sent_to(ctx, proof=proof, person=person)
+        if number is None:
+            reason = "the registered phone changed since the code was sent"
+            return _finish(
+                ctx, uow, proof=proof, actor=actor, ok=False, final=True, count=False, reason=reason
+            )
+        retry = otp.is_retry(ctx, proof=proof, code=given)
+        if not retry and proof.attempts >= proof.max_attempts:  # used up by checks that got no answer
+            reason = "no attempt left: earlier checks got no answer"
+            return _finish(ctx, uow, proof=proof, actor=actor, ok=False, count=False, reason=reason)
+        verdict = otp.check_code(ctx, uow, proof=proof, number=number, code=given, retry=retry)
+        done, doubted = otp.cleared(proof), otp.in_doubt(proof)
+        if verdict == OtpVerdict.APPROVED:
+            return _finish(ctx, uow, proof=done, actor=actor, ok=True, count=not retry)
+        return _finish(
+            ctx,
+            uow,
+            proof=done,
+            actor=actor,
+            ok=False,
+            final=verdict != OtpVerdict.WRONG,
+            count=not retry,
+            reason=otp.failure(verdict, doubted=doubted),
+        )
 
 
 def respond_push(

@@ -2,7 +2,8 @@
 
 ``/t/{tenant}/requests/{id}`` shows the decision in words (what is still needed, why, the scripts),
 the proofs (push with the number to read out; TOTP entry; the automated call-back and the agent's
-call-back, both to the *registered* number, shown and never editable), who may approve, and the
+call-back, both to the *registered* number, shown and never editable; a one-time code sent to the
+registered phone, shown masked, and the field for the code read back), who may approve, and the
 result. Its status region polls ``…/status`` every 2 s: unchanged is a 204 (htmx swaps nothing),
 a change answers ``HX-Refresh`` so the page reloads with the new state. Every gesture is a plain
 form post that comes back to the page (it works without JavaScript). The secret an action may
@@ -21,6 +22,7 @@ from deskguard.app import agent_desk, execution, verification
 from deskguard.console.routes_agent import scripts_for
 from deskguard.console.session import Acting, Ctx, Seen
 from deskguard.console.web import ConsoleRoute, render, translator
+from deskguard.domain.otp_sms import masked_number
 from deskguard.domain.requests import ProofMethod
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -49,6 +51,12 @@ def request_page(request: Request, tenant_id: str, request_id: str, ctx: Ctx, se
     view = agent_desk.request_view(ctx, actor=seen.actor, tenant_id=tenant_id, request_id=request_id)
     decision = view.request.decision
     acceptable = {m for s in decision.get("acceptable_proof_sets", []) for m in s}
+    phone = view.person.registered_phone()
+    sending = phone is not None and ProofMethod.OTP_SMS.value in acceptable
+    sending = sending and not any(  # one code at a time, unless its sending was never confirmed
+        p.method == ProofMethod.OTP_SMS and p.status == "pending" and p.challenge.get("delivery") == "sent"
+        for p in view.proofs
+    )
     return render(
         request,
         "agent/request.html",
@@ -63,6 +71,8 @@ def request_page(request: Request, tenant_id: str, request_id: str, ctx: Ctx, se
             phone_recent=view.phone_recent,
         ),
         startable=[m.value for m in STARTABLE if m.value in acceptable],
+        # the code goes to the registered phone only: its own control shows where, masked
+        otp_to=masked_number(phone.number) if phone and sending else "",
         fingerprint=fingerprint(view),
     )
 
@@ -115,6 +125,19 @@ def submit_totp(
     code: Annotated[str, Form(max_length=12)],
 ) -> Response:
     verification.submit_totp(ctx, actor=seen.actor, tenant_id=tenant_id, proof_id=proof_id, code=code)
+    return _back(tenant_id, request_id)
+
+
+@router.post("/t/{tenant_id}/requests/{request_id}/proofs/{proof_id}/otp")
+def submit_otp(
+    tenant_id: str,
+    request_id: str,
+    proof_id: str,
+    ctx: Ctx,
+    seen: Acting,
+    code: Annotated[str, Form(max_length=16)],
+) -> Response:
+    verification.submit_otp(ctx, actor=seen.actor, tenant_id=tenant_id, proof_id=proof_id, code=code)
     return _back(tenant_id, request_id)
 
 

@@ -27,6 +27,7 @@ from deskguard.domain.ports_console import (
     PasskeyRepository,
 )
 from deskguard.domain.ports_export import ExportQueueRepository
+from deskguard.domain.ports_otp import OtpDelivery
 from deskguard.domain.ports_poll import PollCursorRepository
 from deskguard.domain.ports_push import PushSubscriptionRepository
 from deskguard.domain.ports_response import ResponseNotifier, ResponseStepRepository, Ticketing
@@ -484,6 +485,7 @@ class Channels:
     notifier: Notifier
     response_notifier: ResponseNotifier  # runbooks' notifications to the SOC
     ticketing: Ticketing  # runbooks' tickets
+    otp: OtpDelivery  # one-time codes to the registered phone (otp_sms; domain.ports_otp)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -77,6 +77,7 @@ class ProofMethod(StrEnum):
     SELF_SERVICE_INITIATED = "self_service_initiated"
     MANAGER_CONFIRMATION = "manager_confirmation"
     EXTERNAL_IDV = "external_idv"
+    OTP_SMS = "otp_sms"  # a one-time code sent to the registered phone (SMS or voice), read back
     KNOWLEDGE = "knowledge"  # recorded for the file; never satisfies a requirement
 
 
@@ -95,6 +96,8 @@ METHOD_STRENGTH: dict[ProofMethod, Strength] = {
     ProofMethod.SELF_SERVICE_INITIATED: Strength.HIGH,
     ProofMethod.MANAGER_CONFIRMATION: Strength.MEDIUM,
     ProofMethod.EXTERNAL_IDV: Strength.HIGH,
+    # read aloud to the agent, so relayable; SMS falls to a SIM swap (ADR 0013)
+    ProofMethod.OTP_SMS: Strength.LOW,
     ProofMethod.KNOWLEDGE: Strength.NONE,
 }
 
@@ -106,6 +109,7 @@ METHOD_CHANNEL: dict[ProofMethod, str] = {
     ProofMethod.SELF_SERVICE_INITIATED: "portal",
     ProofMethod.MANAGER_CONFIRMATION: "portal",
     ProofMethod.EXTERNAL_IDV: "idv",
+    ProofMethod.OTP_SMS: "registered_phone",
     ProofMethod.KNOWLEDGE: "agent",
 }
 

@@ -2,18 +2,20 @@
 
 Each records what it was asked to do, so tests (and the demo's console) can see the call placed,
 the push sent, the secret delivered, the runbook's notification sent, the ticket opened or
-commented. The fake notifier keeps delivered secrets in memory only: it stands for the person's own
-mailbox, which the agent never sees.
+commented, the one-time code sent. The fake notifier keeps delivered secrets in memory only: it
+stands for the person's own mailbox, which the agent never sees.
 """
 
 from __future__ import annotations
 
+import hmac
 import threading
 from dataclasses import dataclass
 
 from deskguard.domain.errors import ConnectorError, ConnectorTimeout
 from deskguard.domain.model import Person
-from deskguard.domain.ports import Randomness
+from deskguard.domain.ports import Health, Randomness
+from deskguard.domain.ports_otp import OtpSent, OtpVerdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,3 +203,99 @@ class FakeTicketing(_Flaky):
             self.resolved.append((tenant_id, ticket_ref))
             self._done[idempotency_key] = f"{ticket_ref}/resolved"
             return self._done[idempotency_key]
+
+
+@dataclass(frozen=True, slots=True)
+class SentCode:
+    verification_id: str
+    tenant_id: str
+    to_number: str
+    channel: str
+    code: str  # what the person's phone shows; tests read it back as the person would
+
+
+@dataclass(slots=True)
+class _OpenVerification:
+    tenant_id: str
+    to_number: str
+    code: str
+    checks: int = 0
+
+
+class FakeOtpDelivery:
+    """An in-memory Twilio Verify: one open verification per number (a second send to it resends
+    the same code, as Verify does), closed when approved, locked after ``max_checks`` wrong codes."""
+
+    name = "fake-otp"
+
+    def __init__(self, *, randomness: Randomness, channel: str = "sms", max_checks: int = 5) -> None:
+        self._random, self._channel, self._max = randomness, channel, max_checks
+        self._lock = threading.Lock()
+        self._open: dict[str, _OpenVerification] = {}  # verification id -> its state
+        self.sent: list[SentCode] = []
+        self.checks: list[tuple[str, str]] = []  # (verification id or number, code) that reached it
+        self.timeouts = 0  # tests: the next N calls time out before acting
+        self.lose_next_answer = False  # tests: the next call acts, then its answer is lost
+        self.fail_next: str | None = None  # tests: the next call is refused with this message
+
+    def _before(self) -> None:
+        if self.timeouts:
+            self.timeouts -= 1
+            raise ConnectorTimeout("fake OTP service did not answer in time")
+        if self.fail_next is not None:
+            message, self.fail_next = self.fail_next, None
+            raise ConnectorError(message)
+
+    def _after(self) -> None:
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise ConnectorTimeout("fake OTP service acted, but its answer was lost")
+
+    def send(self, *, tenant_id: str, to_number: str, reference: str) -> OtpSent:
+        with self._lock:
+            self._before()
+            found = next(
+                (
+                    (vid, v)
+                    for vid, v in self._open.items()
+                    if (v.tenant_id, v.to_number) == (tenant_id, to_number)
+                ),
+                None,
+            )
+            if found is None:
+                code = f"{self._random.randbelow(1_000_000):06d}"
+                found = (self._random.new_id("VE"), _OpenVerification(tenant_id, to_number, code))
+                self._open[found[0]] = found[1]
+            vid, open_ = found
+            self.sent.append(SentCode(vid, tenant_id, to_number, self._channel, open_.code))
+            self._after()
+            return OtpSent(verification_id=vid, channel=self._channel)
+
+    def check(self, *, tenant_id: str, to_number: str, verification_id: str, code: str) -> OtpVerdict:
+        with self._lock:
+            self._before()
+            vid = verification_id or next(
+                (i for i, v in self._open.items() if (v.tenant_id, v.to_number) == (tenant_id, to_number)), ""
+            )
+            self.checks.append((verification_id or to_number, code))
+            open_ = self._open.get(vid)
+            if open_ is None or open_.tenant_id != tenant_id:
+                verdict = OtpVerdict.GONE
+            elif open_.checks >= self._max:
+                verdict = OtpVerdict.LOCKED
+            elif hmac.compare_digest(open_.code, code):
+                del self._open[vid]
+                verdict = OtpVerdict.APPROVED
+            else:
+                open_.checks += 1
+                verdict = OtpVerdict.WRONG
+            self._after()
+            return verdict
+
+    def expire_all(self) -> None:
+        """Tests: every open verification lapses (Verify keeps one for 10 minutes)."""
+        with self._lock:
+            self._open.clear()
+
+    def health(self) -> Health:
+        return Health(ok=True, detail="in-memory OTP service")

@@ -1,10 +1,15 @@
 """Slack notifications (Block Kit, ``chat.postMessage``) and the check of Slack's inbound signature.
 
-Outbound: the message carries the subject and text, and Approve / Deny buttons whose ``action_id``
-is ``deskguard.approve:<ref>`` / ``deskguard.deny:<ref>`` and whose ``value`` is ``<ref>``, the
-response step's idempotency key (``<run id>:<index>``). Slack answers 200 with ``{"ok": false,
-"error": ...}`` when it refuses: that is a ``ConnectorError`` carrying Slack's error. A post is not
-idempotent at Slack, so it is tried once; the step runner decides about retrying.
+Outbound, two kinds of message. A runbook notification (``send``, the ``ResponseNotifier`` port) is
+the subject and the text, with no buttons: nothing a click could do. An approval message
+(``post_approval``, the ``ApprovalMessenger`` port, posted by ``app.approval_notices`` when a
+request enters ``pending_approval``) shows who asks, for whom, the action, the proofs, the risk and
+its reasons, the ticket, and Approve / Deny buttons whose ``action_id`` is ``deskguard.approve:<ref>``
+/ ``deskguard.deny:<ref>`` and whose ``value`` is ``<ref>`` = ``request/<tenant>/<request>/<params
+hash>`` (``request_reference``): the click approves the parameters the message showed, no others.
+Slack answers 200 with ``{"ok": false, "error": ...}`` when it refuses: that is a ``ConnectorError``
+carrying Slack's error. A post is not idempotent at Slack, so it is tried once; the step runner
+decides about retrying.
 
 Inbound (the Interactivity Request URL): ``verify_signature`` checks ``X-Slack-Signature`` =
 ``v0=`` + hex HMAC-SHA256(signing secret, ``v0:{X-Slack-Request-Timestamp}:{raw body}``), with the
@@ -12,9 +17,8 @@ timestamp within 5 minutes, in constant time. ``parse_action`` reads a button's 
 ``SlackInteractions`` serves ``POST /api/v1/webhooks/slack/interactions``: it checks the signature,
 reads the ``block_actions`` payload (form field ``payload=``), finds the clicking user's e-mail
 (``users.info``, scope ``users:read.email``) when no explicit mapping names their operator, and
-updates the message through the payload's ``response_url`` (``https://hooks.slack.com/`` only).
-A button approving an action request carries the reference ``request/<tenant>/<request>/<params
-hash>`` (``request_reference``): the click approves the parameters the message showed, no others.
+answers through the payload's ``response_url`` (``https://hooks.slack.com/`` only): the message
+with its buttons replaced by the outcome (``decided_blocks``), or an ephemeral note to the clicker.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -35,6 +39,7 @@ from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
 from deskguard.adapters.connectors.retry import with_retries
 from deskguard.adapters.connectors.secrets import SecretRef, resolve
 from deskguard.domain.errors import ConfigurationError, ConnectorError
+from deskguard.domain.ports_approvals import ApprovalNotice
 
 CHANNEL = "slack"
 API = "https://slack.com/api/chat.postMessage"
@@ -42,6 +47,7 @@ USERS_INFO = "https://slack.com/api/users.info"
 RESPONSE_URLS = "https://hooks.slack.com/"
 TOLERANCE_S = 300
 APPROVE, DENY = "deskguard.approve", "deskguard.deny"
+DECISION_BLOCK = "deskguard.decision"
 
 
 class SlackSettings(BaseModel):
@@ -50,6 +56,11 @@ class SlackSettings(BaseModel):
     bot_token: SecretRef = Field(description="xoxb- bot token with chat:write")
     signing_secret: SecretRef | None = Field(default=None, description="checks inbound requests")
     api_url: str = API
+    approvals_channel: str | None = Field(
+        default=None,
+        pattern=r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,})$",
+        description="where approval requests are posted (#channel or channel id); unset: none",
+    )
 
 
 class SlackSignatureError(ValueError):
@@ -84,20 +95,95 @@ def parse_action(action_id: str) -> tuple[str, str]:
     return ("approve" if verb == APPROVE else "deny"), reference
 
 
-def blocks(*, subject: str, text: str, reference: str) -> list[dict[str, Any]]:
-    """Block Kit: a header, the text, and the two buttons carrying ``reference``."""
+def escape(text: str) -> str:
+    """Slack's mrkdwn control characters, escaped: content can never mention or link anyone."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def blocks(*, subject: str, text: str) -> list[dict[str, Any]]:
+    """Block Kit of a plain notification: a header and the text, no buttons."""
     return [
         {"type": "header", "text": {"type": "plain_text", "text": subject[:150] or "deskguard"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or " "}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:3000] or " "}},
+    ]
+
+
+def decision_buttons(reference: str, *, confirm: str) -> dict[str, Any]:
+    """The actions block: Approve (with a confirmation dialog) and Deny, both carrying ``reference``."""
+    approve = _button("Approve", f"{APPROVE}:{reference}", reference, "primary")
+    approve["confirm"] = {
+        "title": {"type": "plain_text", "text": "Approve this request?"},
+        "text": {"type": "plain_text", "text": confirm[:300]},
+        "confirm": {"type": "plain_text", "text": "Approve"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+    return {
+        "type": "actions",
+        "block_id": DECISION_BLOCK,
+        "elements": [approve, _button("Deny", f"{DENY}:{reference}", reference, "danger")],
+    }
+
+
+def approval_subject(notice: ApprovalNotice) -> str:
+    return f"Approval needed: {notice.action}"
+
+
+def approval_blocks(notice: ApprovalNotice) -> list[dict[str, Any]]:
+    """The approval message: who asks, for whom, what, the proofs, the risk, the ticket, the buttons."""
+    reference = request_reference(
+        tenant_id=notice.tenant_id, request_id=notice.request_id, params_hash=notice.params_hash
+    )
+    proofs = "\n".join(f"• {escape(p)}" for p in notice.proofs) or "none yet"
+    facts = [
+        ("Asked by", notice.requester),
+        ("For", notice.person),
+        ("Action", notice.action),
+        ("Ticket", notice.ticket or "none"),
+    ]
+    said = f"\n*Justification*\n{escape(notice.justification)}" if notice.justification else ""
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": approval_subject(notice)[:150]}},
         {
-            "type": "actions",
-            "block_id": "deskguard.decision",
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{escape(v)[:1900]}"} for k, v in facts],
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Proofs collected*\n{proofs}"[:3000]}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*Risk*\n{escape(notice.risk)}{said}"[:3000]},
+        },
+        {
+            "type": "context",
             "elements": [
-                _button("Approve", f"{APPROVE}:{reference}", reference, "primary"),
-                _button("Deny", f"{DENY}:{reference}", reference, "danger"),
+                {
+                    "type": "mrkdwn",
+                    "text": escape(
+                        f"Request {notice.request_id} · needs a {notice.approver_role} · "
+                        f"expires {notice.expires_at}"
+                    ),
+                }
             ],
         },
+        decision_buttons(reference, confirm=f"{notice.action} for {notice.person}."),
     ]
+
+
+def decided_blocks(
+    original: Sequence[Any], *, outcome: str, keep_buttons: bool = False
+) -> list[dict[str, Any]]:
+    """The clicked message with its buttons replaced by the outcome ("Approved by … at …"), or, while
+    more approvals are needed (``keep_buttons``), the outcome added above the buttons."""
+    said = {"type": "section", "text": {"type": "mrkdwn", "text": escape(outcome)[:3000]}}
+    kept: list[dict[str, Any]] = []
+    for block in original:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "actions" and block.get("block_id") == DECISION_BLOCK:
+            if keep_buttons:
+                kept.extend([said, block])
+            continue
+        kept.append(block)
+    return kept if keep_buttons and said in kept else [*kept, said]
 
 
 def _button(label: str, action_id: str, value: str, style: str) -> dict[str, Any]:
@@ -111,7 +197,8 @@ def _button(label: str, action_id: str, value: str, style: str) -> dict[str, Any
 
 
 class SlackNotifier:
-    """``ResponseNotifier`` for the ``slack`` channel: ``to`` is the channel (``#soc`` or an id)."""
+    """``ResponseNotifier`` and ``ApprovalMessenger`` for the ``slack`` channel: ``to`` is the
+    channel (``#soc`` or an id)."""
 
     def __init__(self, settings: SlackSettings, *, client: httpx.Client | None = None) -> None:
         self._settings = settings
@@ -122,16 +209,38 @@ class SlackNotifier:
     def send(
         self, *, tenant_id: str, channel: str, to: str, subject: str, text: str, idempotency_key: str
     ) -> str:
+        """A plain notification (a runbook's ``notify`` step): no buttons."""
         require_channel(channel, expected=CHANNEL)
         payload = {
             "channel": to,
             "text": f"{subject}\n{text}",  # the notification's fallback text
-            "blocks": blocks(subject=subject, text=text, reference=idempotency_key),
+            "blocks": blocks(subject=subject, text=text),
             "metadata": {
                 "event_type": "deskguard_notification",
                 "event_payload": {"tenant_id": tenant_id, "reference": idempotency_key},
             },
         }
+        return self._once(tenant_id, idempotency_key, payload)
+
+    def post_approval(
+        self, *, tenant_id: str, channel: str, to: str, notice: ApprovalNotice, idempotency_key: str
+    ) -> str:
+        """``ApprovalMessenger``: the request's approval message, with its Approve / Deny buttons."""
+        require_channel(channel, expected=CHANNEL)
+        if notice.tenant_id != tenant_id:
+            raise ConnectorError(f"approval notice of tenant {notice.tenant_id} sent for {tenant_id}")
+        payload = {
+            "channel": to,
+            "text": f"{approval_subject(notice)} for {notice.person} (request {notice.request_id})",
+            "blocks": approval_blocks(notice),
+            "metadata": {
+                "event_type": "deskguard_approval",
+                "event_payload": {"tenant_id": tenant_id, "request_id": notice.request_id},
+            },
+        }
+        return self._once(tenant_id, idempotency_key, payload)
+
+    def _once(self, tenant_id: str, idempotency_key: str, payload: dict[str, Any]) -> str:
         return self._memo.once(
             tenant_id=tenant_id,
             idempotency_key=idempotency_key,
@@ -192,6 +301,7 @@ class BlockAction:
     verdict: str  # "approve" | "deny"
     reference: str
     response_url: str
+    message_blocks: tuple[dict[str, Any], ...] = ()  # the clicked message, to replace its buttons
 
 
 class SlackInteractions:
@@ -235,6 +345,8 @@ class SlackInteractions:
         if not isinstance(response_url, str) or not response_url.startswith(RESPONSE_URLS):
             raise ValueError(f"payload.response_url: must start with {RESPONSE_URLS}")
         team = payload.get("team")
+        message = payload.get("message")
+        shown = message.get("blocks") if isinstance(message, dict) else None
         return BlockAction(
             user_id=user["id"],
             user_name=str(user.get("username") or user.get("name") or ""),
@@ -242,6 +354,7 @@ class SlackInteractions:
             verdict=verdict,
             reference=reference,
             response_url=response_url,
+            message_blocks=tuple(b for b in shown if isinstance(b, dict)) if isinstance(shown, list) else (),
         )
 
     def user_email(self, user_id: str) -> str | None:
@@ -265,9 +378,18 @@ class SlackInteractions:
         email = profile.get("email") if isinstance(profile, dict) else None
         return email if isinstance(email, str) and email else None
 
-    def respond(self, response_url: str, *, text: str, replace_original: bool) -> None:
-        """Update the clicked message (or add an ephemeral note) through ``response_url``."""
+    def respond(
+        self,
+        response_url: str,
+        *,
+        text: str,
+        replace_original: bool,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Update the clicked message (``blocks``, ``text`` its fallback) or add an ephemeral note."""
         message: dict[str, Any] = {"text": text, "replace_original": replace_original}
+        if blocks is not None:
+            message["blocks"] = blocks
         if not replace_original:
             message["response_type"] = "ephemeral"
         send(self._client, "POST", response_url, vendor="slack", json=message)

@@ -13,6 +13,7 @@ from deskguard.api.schemas import (
     DecisionOut,
     ExecutionOut,
     KnowledgeIn,
+    OtpIn,
     PreviewIn,
     ProofIn,
     ProofOut,
@@ -129,6 +130,16 @@ def record_knowledge(
 def submit_totp(tenant_id: str, proof_id: str, body: TotpIn, ctx: Ctx, actor: CurrentActor) -> ProofOut:
     return ProofOut.of(
         verification.submit_totp(ctx, actor=actor, tenant_id=tenant_id, proof_id=proof_id, code=body.code)
+    )
+
+
+@router.post(
+    "/proofs/{proof_id}/otp",
+    summary="Submit the code the person read back from the SMS or call sent to their registered phone",
+)
+def submit_otp(tenant_id: str, proof_id: str, body: OtpIn, ctx: Ctx, actor: CurrentActor) -> ProofOut:
+    return ProofOut.of(
+        verification.submit_otp(ctx, actor=actor, tenant_id=tenant_id, proof_id=proof_id, code=body.code)
     )
 
 

@@ -10,14 +10,19 @@
    username) and the verdict goes through ``app.approvals.decide_approval``, the use case of
    ``POST /api/v1/tenants/{t}/requests/{id}/approvals``, with the parameters hash the button
    carries: role, tenant, 4-eyes and separation-of-duties checks are the API's own;
-4. the message is updated through the payload's ``response_url`` with the outcome, or an ephemeral
-   note says why nothing was applied. A refusal (unknown Slack user, requester clicking, …) is
-   logged as ``slack_interaction_refused`` with the Slack user, team and the error code.
+4. a decision replaces the message's buttons with the outcome ("Approved by <operator> at <time>")
+   through the payload's ``response_url`` (while more approvals are needed the buttons stay, the
+   outcome above them); a refusal (unknown Slack user, not an approver, stale parameters, already
+   decided, the requester or the target clicking) is an ephemeral note to the clicker only, saying
+   why in plain words (``refusal_text``), and is logged as ``slack_interaction_refused`` with the
+   Slack user, team and the error code.
 
 The route answers 404 unless ``DESKGUARD_SLACK_SIGNING_SECRET`` is set.
 """
 
 from __future__ import annotations
+
+from datetime import UTC
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Request, Response
@@ -26,6 +31,7 @@ from deskguard.adapters.channels.slack import (
     BlockAction,
     SlackInteractions,
     SlackSignatureError,
+    decided_blocks,
     parse_request_reference,
 )
 from deskguard.api.deps import Ctx
@@ -34,14 +40,47 @@ from deskguard.app.auth import resolve_subject
 from deskguard.app.context import AppContext
 from deskguard.domain.errors import DeskguardError, NotFound, Unauthenticated, ValidationFailed
 from deskguard.domain.events import Actor
+from deskguard.domain.model import Operator
+from deskguard.domain.requests import RequestState
 
 router = APIRouter(prefix="/api/v1/webhooks/slack", tags=["webhooks"])
 log = structlog.get_logger("deskguard.slack")
 DONE = {"approve": "Approved", "deny": "Denied"}
 
 
-def _operator(ctx: AppContext, slack: SlackInteractions, action: BlockAction) -> tuple[Actor, str]:
-    """The operator the Slack user is, and their username; ``Unauthenticated`` when nobody."""
+PLAIN: dict[str, str] = {
+    "unauthenticated.slack_user": "your Slack account is not linked to a deskguard operator (no "
+    "operator map entry, and no operator has your Slack e-mail); ask a deskguard administrator to link it",
+    "forbidden.role": "you are not an approver in deskguard",
+    "forbidden.approval_role": "this request needs an approver of a higher role",
+    "not_found.tenant": "you are not an operator of this request's organisation",
+    "not_found.request": "this request does not exist (any more) in deskguard",
+    "invalid_transition.params_changed": "the request changed after this message was posted; "
+    "open it in the deskguard console and review it again",
+    "invalid_transition.expired": "the request expired before anyone decided it",
+    "separation_of_duties.requester": "you opened this request, so someone else must approve it (4-eyes)",
+    "separation_of_duties.target": "the request is about your own account, so someone else must decide it",
+    "connector_failed": "deskguard could not ask Slack who you are; try again, or decide in the console",
+    "connector_timeout": "deskguard could not ask Slack who you are; try again, or decide in the console",
+    "not_a_request": "this button does not decide a helpdesk request",
+}
+NOT_WAITING = frozenset({RequestState.DRAFT.value, RequestState.PENDING_VERIFICATION.value})
+
+
+def refusal_text(code: str, message: str) -> str:
+    """What the clicker reads: the code, for support, and why in plain words."""
+    why = PLAIN.get(code)
+    state = code.removeprefix("invalid_transition.").removesuffix("_approval")
+    if why is None and code.startswith("invalid_transition.") and state in NOT_WAITING:
+        why = f"the request is not waiting for an approval yet (it is {state.replace('_', ' ')})"
+    elif why is None and code.startswith("invalid_transition.") and state in set(RequestState):
+        why = f"the request was already decided: it is {state.replace('_', ' ')} now"
+    detail = f" ({message})" if why and code.startswith("forbidden") else ""
+    return f"Not applied ({code}): {why or message}{detail}. Nothing was changed."
+
+
+def _operator(ctx: AppContext, slack: SlackInteractions, action: BlockAction) -> tuple[Actor, Operator]:
+    """The operator the Slack user is; ``Unauthenticated`` when nobody."""
     operator_id = slack.operator_map.get(action.user_id)
     email = None if operator_id else slack.user_email(action.user_id)
     with ctx.reads() as uow:
@@ -54,16 +93,18 @@ def _operator(ctx: AppContext, slack: SlackInteractions, action: BlockAction) ->
                 "(no DESKGUARD_SLACK_OPERATOR_MAP entry, no operator with their e-mail)",
                 code="unauthenticated.slack_user",
             )
-        return resolve_subject(uow, subject_kind="operator", subject_id=operator.id, tenant_id=None), (
-            operator.username
-        )
+        actor = resolve_subject(uow, subject_kind="operator", subject_id=operator.id, tenant_id=None)
+        return actor, operator
 
 
 def apply_click(ctx: AppContext, slack: SlackInteractions, action: BlockAction) -> None:
     """After the acknowledgement: decide, then tell Slack (never raises: Slack has had its 200)."""
     try:
-        tenant_id, request_id, params_hash = parse_request_reference(action.reference)
-        actor, username = _operator(ctx, slack, action)
+        try:
+            tenant_id, request_id, params_hash = parse_request_reference(action.reference)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), code="not_a_request") from None
+        actor, operator = _operator(ctx, slack, action)
         comment = f"{DONE[action.verdict].lower()} in Slack by {action.user_name or action.user_id}"
         request = decide_approval(
             ctx,
@@ -74,21 +115,38 @@ def apply_click(ctx: AppContext, slack: SlackInteractions, action: BlockAction) 
             comment=comment,
             params_hash=params_hash,
         )
-        text = f"{DONE[action.verdict]} by {username}: request {request.id} is now {request.state.value}."
-        replace = True
-    except (DeskguardError, ValueError) as exc:
-        code = getattr(exc, "code", "validation")
+    except DeskguardError as exc:
         log.warning(
             "slack_interaction_refused",
             slack_user=action.user_id,
             slack_team=action.team_id,
             reference=action.reference,
-            code=code,
+            code=exc.code,
             error=str(exc),
         )
-        text, replace = f"Not applied ({code}): {exc}", False
+        _answer(slack, action, text=refusal_text(exc.code, str(exc)), replace=False)
+        return
+    at = ctx.clock.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    waiting = request.state == RequestState.PENDING_APPROVAL
+    then = (
+        "still waits for another approval" if waiting else f"is now {request.state.value.replace('_', ' ')}"
+    )
+    who = f"{operator.display_name} ({operator.username})"
+    text = f"{DONE[action.verdict]} by {who} at {at}: request {request.id} {then}."
+    blocks = decided_blocks(action.message_blocks, outcome=text, keep_buttons=waiting)
+    _answer(slack, action, text=text, replace=True, blocks=blocks)
+
+
+def _answer(
+    slack: SlackInteractions,
+    action: BlockAction,
+    *,
+    text: str,
+    replace: bool,
+    blocks: list[dict[str, object]] | None = None,
+) -> None:
     try:
-        slack.respond(action.response_url, text=text, replace_original=replace)
+        slack.respond(action.response_url, text=text, replace_original=replace, blocks=blocks)
     except DeskguardError as exc:  # the decision stands; only the message update failed
         log.error("slack_response_url_failed", error=str(exc), reference=action.reference)
 

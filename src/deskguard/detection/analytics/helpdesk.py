@@ -110,6 +110,7 @@ METHOD_STRENGTH = {
     "callback_automated": 4,
     "external_idv": 4,
     "callback_agent": 3,
+    "otp_sms": 3,
     "manager_confirmation": 2,
     "knowledge": 0,
 }

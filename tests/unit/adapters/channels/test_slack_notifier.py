@@ -1,5 +1,6 @@
-"""Slack: Block Kit with Approve/Deny, ``ok: false`` refusals, and the inbound signature check
-against Slack's documented worked example and independent known answers."""
+"""Slack: plain notifications without buttons, approval messages whose Approve/Deny carry the request
+reference, ``ok: false`` refusals, and the inbound signature check against Slack's documented worked
+example and independent known answers."""
 
 from __future__ import annotations
 
@@ -10,17 +11,22 @@ import json
 import httpx
 import pytest
 import respx
+from pydantic import ValidationError
 
 from deskguard.adapters.channels.slack import (
     API,
     SlackNotifier,
     SlackSettings,
     SlackSignatureError,
+    approval_blocks,
+    decided_blocks,
     parse_action,
+    parse_request_reference,
     signature,
     verify_signature,
 )
 from deskguard.domain.errors import ConnectorError, ConnectorTimeout
+from deskguard.domain.ports_approvals import ApprovalMessenger, ApprovalNotice
 
 # docs.slack.dev "Verifying requests from Slack", the worked example (not in /work/shared/reference).
 DOC_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -71,7 +77,7 @@ def _send(notifier: SlackNotifier, key: str = "rsp_7:2") -> str:
 
 
 @respx.mock
-def test_a_message_with_approve_and_deny_is_posted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plain_notification_is_posted_once_without_buttons(monkeypatch: pytest.MonkeyPatch) -> None:
     route = respx.post(API).mock(
         return_value=httpx.Response(200, json={"ok": True, "channel": "C1", "ts": "171.01"})
     )
@@ -81,11 +87,85 @@ def test_a_message_with_approve_and_deny_is_posted_once(monkeypatch: pytest.Monk
     assert request.headers["authorization"] == "Bearer xoxb-test-token"
     body = json.loads(request.content)
     assert body["channel"] == "#soc" and "Takeover chain" in body["text"]
-    buttons = body["blocks"][-1]["elements"]
-    assert [parse_action(b["action_id"]) for b in buttons] == [("approve", "rsp_7:2"), ("deny", "rsp_7:2")]
-    assert [b["style"] for b in buttons] == ["primary", "danger"] and {b["value"] for b in buttons} == {
-        "rsp_7:2"
-    }
+    # a runbook notification decides nothing: no actions block, no button anywhere
+    assert [b["type"] for b in body["blocks"]] == ["header", "section"]
+    assert "deskguard.approve" not in request.content.decode()
+
+
+NOTICE = ApprovalNotice(
+    tenant_id="acme",
+    request_id="req_42",
+    params_hash="ab" * 32,
+    action="Reset MFA factors",
+    person="Jane Doe (jane@acme.example)",
+    requester="Bruno (bruno@desk.example), FarShore (outsourced), workstation WS-7",
+    justification="lost phone <@channel> & more",
+    proofs=("push with number matching to the person's enrolled device (strong)",),
+    risk="64/100 (action tier high); signals: person: 3 failed pushes",
+    ticket="INC0010001 (phone)",
+    approver_role="supervisor",
+    expires_at="2026-12-01T13:00+00:00",
+)
+
+
+@respx.mock
+def test_an_approval_message_carries_the_request_reference_and_the_evidence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    route = respx.post(API).mock(
+        return_value=httpx.Response(200, json={"ok": True, "channel": "C0APR", "ts": "172.5"})
+    )
+    notifier = _notifier(monkeypatch)
+    assert isinstance(notifier, ApprovalMessenger)
+    ref = notifier.post_approval(
+        tenant_id="acme", channel="slack", to="#approvals", notice=NOTICE, idempotency_key="apn_req_42:0"
+    )
+    again = notifier.post_approval(
+        tenant_id="acme", channel="slack", to="#approvals", notice=NOTICE, idempotency_key="apn_req_42:0"
+    )
+    assert ref == again == "slack:C0APR:172.5" and route.call_count == 1
+    body = json.loads(route.calls.last.request.content)
+    assert body["channel"] == "#approvals" and "req_42" in body["text"]
+    assert body["metadata"]["event_payload"] == {"tenant_id": "acme", "request_id": "req_42"}
+    [actions] = [b for b in body["blocks"] if b["type"] == "actions"]
+    verdicts = [parse_action(b["action_id"]) for b in actions["elements"]]
+    reference = f"request/acme/req_42/{'ab' * 32}"
+    assert verdicts == [("approve", reference), ("deny", reference)]
+    assert {b["value"] for b in actions["elements"]} == {reference}
+    assert parse_request_reference(reference) == ("acme", "req_42", "ab" * 32)
+    assert actions["elements"][0]["confirm"]["confirm"]["text"] == "Approve"
+    shown = json.dumps(body["blocks"])
+    for words in ("Bruno (bruno@desk.example)", "Jane Doe", "Reset MFA factors", "INC0010001 (phone)"):
+        assert words in shown
+    assert "64/100" in shown and "3 failed pushes" in shown and "number matching" in shown
+    # content never mentions or links anyone: mrkdwn control characters are escaped
+    assert "&lt;@channel&gt; &amp; more" in shown and "<@channel>" not in shown
+
+
+def test_an_approval_for_another_tenant_or_channel_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    notifier = _notifier(monkeypatch)
+    with pytest.raises(ConnectorError, match="tenant acme"):
+        notifier.post_approval(
+            tenant_id="other", channel="slack", to="#a", notice=NOTICE, idempotency_key="k"
+        )
+    with pytest.raises(ConnectorError, match="channel 'teams'"):
+        notifier.post_approval(tenant_id="acme", channel="teams", to="#a", notice=NOTICE, idempotency_key="k")
+
+
+def test_the_approvals_channel_must_be_a_channel_name_or_id() -> None:
+    assert SlackSettings(bot_token="env://X", approvals_channel="#helpdesk-approvals").approvals_channel
+    assert SlackSettings(bot_token="env://X", approvals_channel="C0123ABCD").approvals_channel
+    with pytest.raises(ValidationError, match="approvals_channel"):
+        SlackSettings(bot_token="env://X", approvals_channel="helpdesk approvals")
+
+
+def test_a_decision_replaces_the_buttons_or_keeps_them_while_more_approvals_are_needed() -> None:
+    shown = approval_blocks(NOTICE)
+    done = decided_blocks(shown, outcome="Approved by sup (sup@desk.example) at 2026-12-01 09:00 UTC")
+    assert [b["type"] for b in done if b["type"] == "actions"] == []
+    assert done[:-1] == shown[:-1] and "Approved by sup" in done[-1]["text"]["text"]
+    waiting = decided_blocks(shown, outcome="Approved by sup: one more needed", keep_buttons=True)
+    assert waiting[-1] == shown[-1] and "one more needed" in waiting[-2]["text"]["text"]
 
 
 @respx.mock
