@@ -90,9 +90,29 @@ def test_a_missed_target_exits_1_with_the_miss_listed(dataset: Path, tmp_path: P
         }
     )
     (broken / "labels.json").write_text(json.dumps(labels))
+    # and a prevented attack whose harmful request an operator of another client opens: the broker
+    # refuses to open it (the tenant is not theirs), which tests the cast, not the policy
+    namesake = next(
+        x for x in labels["labels"] if x["scenario"] == "cross_tenant_namesake" and x["variant"] == "attack"
+    )
+    (harmful,) = [
+        e["id"] for e in namesake["events"] if e["harmful"] and e["file"] == "helpdesk_requests.ndjson"
+    ]
+    msp = json.loads((broken / "msp.json").read_text())
+    requests = [json.loads(line) for line in (broken / "helpdesk_requests.ndjson").read_text().splitlines()]
+    slug = next(
+        t["slug"]
+        for t in msp["tenants"]
+        if t["id"] == next(r for r in requests if r["id"] == harmful)["tenant"]
+    )
+    stranger = next(op["login"] for op in msp["operators"] if slug not in op["tenants"])
+    (broken / "helpdesk_requests.ndjson").write_text(
+        "".join(json.dumps({**r, "operator": stranger} if r["id"] == harmful else r) + "\n" for r in requests)
+    )
     ran = CliRunner().invoke(app, ["evaluate", str(broken)])
     assert ran.exit_code == 1
     assert "invented (attack): neither prevented nor detected" in ran.output
+    assert f"cross_tenant_namesake (attack): harmful request {harmful} was never opened" in ran.output
 
 
 def test_a_folder_that_is_not_a_dataset_exits_2(tmp_path: Path) -> None:

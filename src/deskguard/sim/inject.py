@@ -250,7 +250,8 @@ def pick_cast(
             and (scenario.outsourced is None or op.outsourced == scenario.outsourced)
         ]
         or on_shift(msp, victim.tenant, datetime(2026, 1, 1, scenario.hour)),
-        key=lambda op: op.login in avoid,
+        # a namesake mix-up needs an agent who serves both clients; the attack's operators go last
+        key=lambda op: (namesake is not None and namesake.tenant not in op.tenants, op.login in avoid),
     )
     # the second and third agents serve the victim's tenant too when the MSP has them
     others = sorted(
