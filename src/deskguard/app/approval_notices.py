@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from deskguard.app.context import AppContext
-from deskguard.app.evaluation import build_facts, snapshot
+from deskguard.app.evaluation import request_facts
 from deskguard.app.ticket_evidence import HOW
 from deskguard.domain.actions import CATALOGUE
 from deskguard.domain.errors import ConnectorError
@@ -37,7 +37,7 @@ from deskguard.domain.requests import (
     RequestOrigin,
     RequestState,
 )
-from deskguard.domain.response import ResponseStep, StepStatus
+from deskguard.domain.response import ResponseStep
 
 KIND = "approval_notice"
 RUNBOOK = "deskguard.approval_notice"  # the steps' runbook id: no runbook file, deskguard's own
@@ -79,22 +79,15 @@ def queue(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest) -> Respon
         return None  # a request bouncing in and out of the state 100 times gets no more messages
     now = ctx.clock.now()
     notice = notice_for(ctx, uow, request=request, now=now)
-    step = ResponseStep(
+    step = ResponseStep.for_request(
         tenant_id=request.tenant_id,
+        person_id=request.person_id,
         run_id=run_id,
         index=index,
         runbook_id=RUNBOOK,
-        alert_id="",
-        rule_id="",
-        person_id=request.person_id,
         kind=KIND,
         params={"channel": "slack", "to": to, "request_id": request.id, "notice": notice.to_dict()},
-        status=StepStatus.RUNNING,  # not claimed yet (no attempt): due at once for the responder
-        attempts=0,
-        next_attempt_at=now,
-        detail="queued for the responder worker",
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
     uow.response_steps.add(step)
     return step
@@ -175,16 +168,7 @@ def _risk(
     ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, ticket: Ticket | None, now: datetime
 ) -> str:
     """The request's risk score now, the signals behind it, and why the policy wants an approval."""
-    operator_id = request.requester_id if request.origin == RequestOrigin.AGENT else None
-    snap = snapshot(
-        uow.decisions,
-        tenant_id=request.tenant_id,
-        person_id=request.person_id,
-        operator_id=operator_id,
-        kind=request.kind,
-        now=now,
-    )
-    facts = build_facts(snap, now=now, kind=request.kind, origin=request.origin, ticket=ticket)
+    facts = request_facts(uow, request=request, ticket=ticket, now=now)
     decision = request.decision
     why = [r.get("message", "") for r in decision.get("step_ups", []) if r.get("message")]
     approvals = decision.get("approvals", {})

@@ -114,8 +114,10 @@ def gather_evidence(uow: UnitOfWork, *, request: ActionRequest, now: datetime) -
     return Evidence(proofs=proofs, approvals=tuple(roles.values()))
 
 
-def decide(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, now: datetime) -> Decision:
-    """The decision for a stored request, from the facts as they are now."""
+def request_facts(
+    uow: UnitOfWork, *, request: ActionRequest, ticket: Ticket | None, now: datetime
+) -> dict[str, Any]:
+    """The policy's facts for a stored request as they are now (its person's, its agent's, its ticket's)."""
     operator_id = request.requester_id if request.origin == RequestOrigin.AGENT else None
     snap = snapshot(
         uow.decisions,
@@ -125,12 +127,17 @@ def decide(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, now: dat
         kind=request.kind,
         now=now,
     )
+    return build_facts(snap, now=now, kind=request.kind, origin=request.origin, ticket=ticket)
+
+
+def decide(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest, now: datetime) -> Decision:
+    """The decision for a stored request, from the facts as they are now."""
     ticket = (
         uow.tickets.get(tenant_id=request.tenant_id, ticket_id=request.ticket_id)
         if request.ticket_id
         else None
     )
-    facts = build_facts(snap, now=now, kind=request.kind, origin=request.origin, ticket=ticket)
+    facts = request_facts(uow, request=request, ticket=ticket, now=now)
     return evaluate(ctx.policy, facts=facts, evidence=gather_evidence(uow, request=request, now=now))
 
 

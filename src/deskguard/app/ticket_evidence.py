@@ -39,7 +39,7 @@ from deskguard.domain.requests import (
     ProofStatus,
     RequestState,
 )
-from deskguard.domain.response import ResponseStep, StepStatus
+from deskguard.domain.response import ResponseStep
 
 KIND = "ticket_evidence"
 RUNBOOK = "deskguard.ticket_evidence"  # the steps' runbook id: no runbook file, deskguard's own
@@ -83,22 +83,15 @@ def queue(
         actions.append({"action": "resolve", "ticket_ref": ticket.external_ref})
     now = ctx.clock.now()
     steps = [
-        ResponseStep(
+        ResponseStep.for_request(
             tenant_id=request.tenant_id,
+            person_id=request.person_id,
             run_id=run_id_of(request),
             index=index,
             runbook_id=RUNBOOK,
-            alert_id="",
-            rule_id="",
-            person_id=request.person_id,
             kind=KIND,
             params={**params, "request_id": request.id},
-            status=StepStatus.RUNNING,  # not claimed yet (no attempt): due at once for the responder
-            attempts=0,
-            next_attempt_at=now,
-            detail="queued for the responder worker",
-            created_at=now,
-            updated_at=now,
+            now=now,
         )
         for index, params in enumerate(actions)
     ]

@@ -63,6 +63,39 @@ class ResponseStep:
     updated_at: datetime
     decided_at: datetime | None = None
 
+    @classmethod
+    def for_request(
+        cls,
+        *,
+        tenant_id: str,
+        person_id: str | None,
+        run_id: str,
+        index: int,
+        runbook_id: str,
+        kind: str,
+        params: dict[str, Any],
+        now: datetime,
+    ) -> ResponseStep:
+        """A step deskguard queues about a helpdesk request (no alert, no rule): not claimed yet, no
+        attempt made, due at once for the responder worker."""
+        return cls(
+            tenant_id=tenant_id,
+            run_id=run_id,
+            index=index,
+            runbook_id=runbook_id,
+            alert_id="",
+            rule_id="",
+            person_id=person_id,
+            kind=kind,
+            params=params,
+            status=StepStatus.RUNNING,
+            attempts=0,
+            next_attempt_at=now,
+            detail="queued for the responder worker",
+            created_at=now,
+            updated_at=now,
+        )
+
     @property
     def idempotency_key(self) -> str:
         """The same for every attempt: a retry after a lost answer cannot act twice."""
