@@ -58,16 +58,26 @@ class Station:
         return [(s["id"], s["vendorData"].split(":", 1)[0]) for s in self.created]
 
 
+def session_token(sid: str) -> str:
+    """A JWT-shaped token per session: Veriff's person link is ``https://<host>/v/<token>``."""
+    return f"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{hashlib.sha256(sid.encode()).hexdigest()[:40]}.sig"
+
+
+def person_url(sid: str) -> str:
+    """The ``verification.url`` the station answers for session ``sid`` (the person's bearer link)."""
+    return f"https://alchemy.veriff.com/v/{session_token(sid)}"
+
+
 def created(sid: str, vendor_data: str | None) -> dict[str, Any]:
     return {
         "status": "success",
         "verification": {
             "id": sid,
-            "url": f"https://alchemy.veriff.com/v/{sid}",
+            "url": person_url(sid),
             "vendorData": vendor_data,
             "host": "https://alchemy.veriff.com",
             "status": "created",
-            "sessionToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.sig",
+            "sessionToken": session_token(sid),
         },
     }
 

@@ -1,7 +1,8 @@
 """The adapters a tenant can configure (part of the composition root, beside ``bootstrap.py``): each
 kind's typed settings model, and how an adapter is built from a stored ``TenantConnector``.
 
-The models are the adapters' own where they have one (``LdapSettings``, ``TicketingSettings``,
+The models are the adapters' own where they have one (``LdapSettings``, ``OktaSettings`` and
+``EntraSettings`` with their credential modes, ``TicketingSettings``,
 ``SmtpSettings``, ``SlackSettings``, ``TeamsSettings``, ``WebhookSettings``,
 ``TwilioVerifySettings``); the kinds whose adapters take keyword arguments get a small model here
 with the same fields. Every model forbids
@@ -23,12 +24,14 @@ from deskguard.adapters.channels.teams import TeamsNotifier, TeamsSettings
 from deskguard.adapters.channels.twilio_verify import TwilioVerifyDelivery, TwilioVerifySettings
 from deskguard.adapters.channels.webhooks import WebhookNotifier, WebhookSettings
 from deskguard.adapters.connectors.secrets import SecretRef
-from deskguard.adapters.idp.entra import EntraIdentityProvider, GraphClient
+from deskguard.adapters.idp.entra import EntraIdentityProvider, graph_client
+from deskguard.adapters.idp.entra_auth import EntraSettings
 from deskguard.adapters.idp.google import GoogleClient, GoogleWorkspaceIdentityProvider
 from deskguard.adapters.idp.keycloak import KeycloakClient, KeycloakIdentityProvider
 from deskguard.adapters.idp.ldap import LdapIdentityProvider
 from deskguard.adapters.idp.ldap_settings import LdapSettings
 from deskguard.adapters.idp.okta import OktaIdentityProvider
+from deskguard.adapters.idp.okta_oauth import OktaSettings
 from deskguard.adapters.telephony.ari import AriTelephony
 from deskguard.adapters.telephony.twilio import TwilioTelephony
 from deskguard.adapters.ticketing._base import TicketingSettings
@@ -40,17 +43,6 @@ from deskguard.domain.ports import Clock, Randomness
 
 class _Kwargs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OktaSettings(_Kwargs):
-    org_url: str = Field(pattern=r"^https://", description="https://{org}.okta.com")
-    api_token: SecretRef
-
-
-class EntraSettings(_Kwargs):
-    tenant_id: str = Field(min_length=1, description="the Entra directory (tenant) id or domain")
-    client_id: str = Field(min_length=1)
-    client_secret: SecretRef
 
 
 class KeycloakSettings(_Kwargs):
@@ -98,10 +90,11 @@ def _ticketing(vendor: str) -> Kind:
 
 
 def _graph(s: EntraSettings, d: Deps) -> EntraIdentityProvider:
-    graph = GraphClient(
-        tenant_id=s.tenant_id, client_id=s.client_id, client_secret=s.client_secret, now=d.clock.now
-    )
-    return EntraIdentityProvider(graph=graph, randomness=d.randomness)
+    return EntraIdentityProvider(graph=graph_client(s, now=d.clock.now), randomness=d.randomness)
+
+
+def _okta(s: OktaSettings, d: Deps) -> OktaIdentityProvider:
+    return OktaIdentityProvider(org_url=s.org_url, api_token=s.api_token, oauth=s.oauth, now=d.clock.now)
 
 
 def _keycloak(s: KeycloakSettings, d: Deps) -> KeycloakIdentityProvider:
@@ -123,7 +116,7 @@ def _google(s: GoogleSettings, d: Deps) -> GoogleWorkspaceIdentityProvider:
 
 KINDS: Mapping[str, Kind] = {
     "ldap": Kind(LdapSettings, lambda s, d: LdapIdentityProvider(s, randomness=d.randomness)),
-    "okta": Kind(OktaSettings, lambda s, _d: OktaIdentityProvider(org_url=s.org_url, api_token=s.api_token)),
+    "okta": Kind(OktaSettings, _okta),
     "entra": Kind(EntraSettings, _graph),
     "keycloak": Kind(KeycloakSettings, _keycloak),
     "google": Kind(GoogleSettings, _google),

@@ -1,8 +1,10 @@
 """The composition of the identity-provider connector (part of the composition root, beside
 ``bootstrap.py``): which ``IdentityProvider`` executes actions, and which logs are polled.
 
-One identity provider per deployment: Okta when ``okta_org_url`` is set, Entra when
-``entra_tenant_id`` is, LDAP, Keycloak (``keycloak_url``), Google Workspace
+One identity provider per deployment: Okta when ``okta_org_url`` is set (an OAuth service app with
+``okta_client_id`` + ``okta_private_key``, else the API token), Entra when
+``entra_tenant_id`` is (a certificate credential with ``entra_client_certificate_key``, else the
+client secret), LDAP, Keycloak (``keycloak_url``), Google Workspace
 (``google_service_account_key``), else none (``bootstrap`` keeps the fake). Two configured is an error.
 Log polling starts only when ``idp_logs_tenant`` names the deskguard tenant the logs belong to.
 """
@@ -10,10 +12,12 @@ Log polling starts only when ``idp_logs_tenant`` names the deskguard tenant the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from deskguard.adapters.idp.entra import EntraIdentityProvider, GraphClient
+from deskguard.adapters.idp.entra import EntraIdentityProvider, GraphClient, graph_client
+from deskguard.adapters.idp.entra_auth import EntraSettings
 from deskguard.adapters.idp.entra_logs import AUDITS, SIGN_INS, EntraLog
 from deskguard.adapters.idp.google import GoogleClient, GoogleWorkspaceIdentityProvider
 from deskguard.adapters.idp.keycloak import KeycloakClient, KeycloakIdentityProvider
@@ -21,10 +25,13 @@ from deskguard.adapters.idp.ldap import LdapIdentityProvider
 from deskguard.adapters.idp.ldap_settings import LdapSettings
 from deskguard.adapters.idp.okta import OktaIdentityProvider
 from deskguard.adapters.idp.okta_logs import OktaSystemLog
+from deskguard.adapters.idp.okta_oauth import OktaSettings
 from deskguard.domain.errors import ConfigurationError
 from deskguard.domain.ports import Clock, IdentityProvider, Randomness
 from deskguard.domain.ports_poll import LogSource
 from deskguard.settings import Settings
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,30 +62,118 @@ def identity_provider(settings: Settings, *, clock: Clock, randomness: Randomnes
         return IdpConnector(idp=_ldap(settings, randomness=randomness), log_sources=())
     tenant = settings.idp_logs_tenant
     if okta:
-        if not settings.okta_api_token:
-            raise ConfigurationError(
-                "DESKGUARD_OKTA_API_TOKEN is required with DESKGUARD_OKTA_ORG_URL", field="okta_api_token"
-            )
-        adapter = OktaIdentityProvider(org_url=settings.okta_org_url, api_token=settings.okta_api_token)
+        adapter = _okta(settings, clock=clock)
         sources: tuple[tuple[str, LogSource], ...] = (
             ((tenant, OktaSystemLog(adapter, now=clock.now)),) if tenant else ()
         )
         return IdpConnector(idp=adapter, log_sources=sources)
     if entra:
-        if not settings.entra_client_secret:
-            raise ConfigurationError("DESKGUARD_ENTRA_CLIENT_SECRET is required", field="entra_client_secret")
-        graph = GraphClient(
-            tenant_id=settings.entra_tenant_id,
-            client_id=settings.entra_client_id,
-            client_secret=settings.entra_client_secret,
-            now=clock.now,
-        )
+        graph = _graph(settings, clock=clock)
         logs = (EntraLog(graph, kind=AUDITS, now=clock.now), EntraLog(graph, kind=SIGN_INS, now=clock.now))
         return IdpConnector(
             idp=EntraIdentityProvider(graph=graph, randomness=randomness),
             log_sources=tuple((tenant, log) for log in logs) if tenant else (),
         )
     return None
+
+
+def _checked(model: type[M], values: dict[str, Any], *, names: dict[tuple[str, ...], str], whole: str) -> M:
+    """``model`` over ``values``; a ``ConfigurationError`` naming the ``DESKGUARD_`` variable."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(str(part) for part in first["loc"])
+        if not loc:
+            field = next(iter(names.values()))
+            raise ConfigurationError(whole, field=field) from None
+        field = names.get(loc) or names.get(loc[:1]) or next(iter(names.values()))
+        message = "required" if first["type"] == "missing" else first["msg"].removeprefix("Value error, ")
+        raise ConfigurationError(f"DESKGUARD_{field.upper()}: {message}", field=field) from None
+
+
+OKTA_NAMES = {
+    ("api_token",): "okta_api_token",
+    ("org_url",): "okta_org_url",
+    ("oauth", "client_id"): "okta_client_id",
+    ("oauth", "private_key"): "okta_private_key",
+    ("oauth", "key_id"): "okta_key_id",
+    ("oauth", "scopes"): "okta_scopes",
+    ("oauth",): "okta_client_id",
+}
+
+
+def _okta(settings: Settings, *, clock: Clock) -> OktaIdentityProvider:
+    """The API token, or the OAuth service app when ``DESKGUARD_OKTA_CLIENT_ID`` or ``_PRIVATE_KEY``
+    is set: exactly one."""
+    oauth: dict[str, Any] | None = None
+    if settings.okta_client_id or settings.okta_private_key:
+        oauth = {
+            "client_id": settings.okta_client_id,
+            "private_key": settings.okta_private_key,
+            "key_id": settings.okta_key_id,
+            "dpop": settings.okta_dpop,
+            **({"scopes": settings.okta_scopes} if settings.okta_scopes else {}),
+        }
+        if not settings.okta_client_id or not settings.okta_private_key:
+            missing = "okta_private_key" if settings.okta_client_id else "okta_client_id"
+            raise ConfigurationError(
+                f"DESKGUARD_{missing.upper()} is required for an Okta service app", field=missing
+            )
+    values = {"org_url": settings.okta_org_url, "api_token": settings.okta_api_token or None, "oauth": oauth}
+    model = _checked(
+        OktaSettings,
+        values,
+        names=OKTA_NAMES,
+        whole="DESKGUARD_OKTA_API_TOKEN, or DESKGUARD_OKTA_CLIENT_ID with DESKGUARD_OKTA_PRIVATE_KEY: "
+        "give exactly one Okta credential (the service app is recommended)",
+    )
+    return OktaIdentityProvider(
+        org_url=model.org_url, api_token=model.api_token, oauth=model.oauth, now=clock.now
+    )
+
+
+ENTRA_NAMES = {
+    ("client_secret",): "entra_client_secret",
+    ("tenant_id",): "entra_tenant_id",
+    ("client_id",): "entra_client_id",
+    ("client_certificate", "private_key"): "entra_client_certificate_key",
+    ("client_certificate", "certificate"): "entra_client_certificate",
+    ("client_certificate", "thumbprint"): "entra_client_certificate_thumbprint",
+    ("client_certificate",): "entra_client_certificate",
+}
+
+
+def _graph(settings: Settings, *, clock: Clock) -> GraphClient:
+    """The client secret, or the certificate credential when one of
+    ``DESKGUARD_ENTRA_CLIENT_CERTIFICATE*`` is set: exactly one."""
+    certificate: dict[str, Any] | None = None
+    parts = {
+        "private_key": settings.entra_client_certificate_key,
+        "certificate": settings.entra_client_certificate,
+        "thumbprint": settings.entra_client_certificate_thumbprint,
+    }
+    if any(parts.values()):
+        certificate = {name: value for name, value in parts.items() if value}
+        if "private_key" not in certificate:
+            raise ConfigurationError(
+                "DESKGUARD_ENTRA_CLIENT_CERTIFICATE_KEY is required for a certificate credential",
+                field="entra_client_certificate_key",
+            )
+    values = {
+        "tenant_id": settings.entra_tenant_id,
+        "client_id": settings.entra_client_id,
+        "client_secret": settings.entra_client_secret or None,
+        "client_certificate": certificate,
+    }
+    model = _checked(
+        EntraSettings,
+        values,
+        names=ENTRA_NAMES,
+        whole="DESKGUARD_ENTRA_CLIENT_SECRET or DESKGUARD_ENTRA_CLIENT_CERTIFICATE_KEY: give exactly one "
+        "Entra credential (a certificate is recommended)",
+    )
+    return graph_client(model, now=clock.now)
 
 
 def _ldap(settings: Settings, *, randomness: Randomness) -> LdapIdentityProvider:

@@ -97,10 +97,18 @@ class Settings(BaseSettings):
     # Identity provider (docs/connectors/okta.md, entra.md): one per deployment; unset: the fake.
     # Secrets are references, env://NAME or file:///path, resolved when the adapter is built.
     okta_org_url: str = ""  # https://{org}.okta.com
-    okta_api_token: str = ""  # SecretRef to an Okta API token (SSWS)
+    okta_api_token: str = ""  # SecretRef to an Okta API token (SSWS); or the OAuth service app below
+    okta_client_id: str = ""  # set (with okta_private_key): an OAuth 2.0 service app, private_key_jwt
+    okta_private_key: str = ""  # SecretRef to the service app's PEM private key (RSA or EC P-256)
+    okta_key_id: str = ""  # kid of the public key registered on the app
+    okta_scopes: str = ""  # space-separated; unset: what the adapter needs (docs/connectors/okta.md)
+    okta_dpop: bool = False  # the app requires DPoP-bound tokens (Okta's default for new service apps)
     entra_tenant_id: str = ""  # directory (tenant) id or its onmicrosoft.com domain
     entra_client_id: str = ""
-    entra_client_secret: str = ""  # SecretRef to the app registration's client secret
+    entra_client_secret: str = ""  # SecretRef to the app registration's client secret; or a certificate:
+    entra_client_certificate_key: str = ""  # SecretRef to the certificate credential's PEM private key
+    entra_client_certificate: str = ""  # SecretRef to its PEM certificate; unset: the one in the key's file
+    entra_client_certificate_thumbprint: str = ""  # or, instead of the certificate, its hex thumbprint
     idp_logs_tenant: str = ""  # deskguard tenant whose detection receives the IdP's logs; unset: no polling
     idp_logs_poll_seconds: float = Field(default=30.0, gt=0)
     privilege_expiry_seconds: float = Field(default=30.0, gt=0)  # how often ended grants are revoked

@@ -17,7 +17,16 @@ from fastapi.testclient import TestClient
 from deskguard.adapters.channels.veriff import VeriffIdentityVerification
 from deskguard.api.app import create_app
 from http_client import WEBHOOK_KEY, Api
-from veriff_station import API_KEY, SESSIONS, SHARED_SECRET, Station, decision, signature
+from veriff_station import (
+    API_KEY,
+    SESSIONS,
+    SHARED_SECRET,
+    Station,
+    decision,
+    person_url,
+    session_token,
+    signature,
+)
 
 T = "/api/v1/tenants/t_a"
 HOOK = "/api/v1/webhooks/idv/veriff"
@@ -132,3 +141,23 @@ def test_the_route_is_404_when_veriff_is_not_configured(api: Api) -> None:
     body = decision("sess-1", "approved", 9001)
     r = api.client.post(HOOK, content=body, headers={"X-HMAC-SIGNATURE": signature(body)})
     assert r.status_code == 404
+
+
+def test_veriffs_person_link_reaches_the_person_never_the_agent(veriff_api) -> None:
+    api, station = veriff_api
+    opened = api.post(f"{T}/requests", "agent", {"kind": "reset_password", "person_id": "plain"})
+    started = api.post(f"{T}/requests/{opened.json()['id']}/proofs", "agent", {"method": "external_idv"})
+    sid = started.json()["challenge"]["session_id"]
+    url = person_url(sid)
+    assert station.created[0]["id"] == sid
+    for answer in (
+        started,
+        api.get(f"{T}/requests/{opened.json()['id']}", "agent"),
+        api.get(f"{T}/events", "admin"),
+    ):
+        assert url not in answer.text and session_token(sid) not in answer.text
+    assert [c["url"] for c in api.get("/api/v1/portal/identity-checks", "plain").json()] == [url]
+    (mail,) = api.world.response_notifier.sent
+    assert mail.to == "plain@home.example" and url in mail.text
+    assert _deliver(api, decision(sid, "approved", 9001)).json()["recorded"] is True
+    assert api.get("/api/v1/portal/identity-checks", "plain").json() == []

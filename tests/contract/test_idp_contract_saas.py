@@ -1,5 +1,7 @@
 """The IdentityProvider contract, run against the Okta and Entra adapters over respx fixtures built
-from the vendors' published API references (not live tenants).
+from the vendors' published API references (not live tenants), in each credential mode: Okta with
+an API token, an OAuth service app (``private_key_jwt``) and a DPoP-bound one; Entra with a client
+secret and a certificate (``oauth_kit``'s token servers check every assertion and proof).
 
 Okta deliberately diverges on one point: its reset is mailed by Okta to the user's verified
 address (``reset_password?sendEmail=true``), so it returns no secret; the two secret-producing
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,35 +28,38 @@ from idp_contract import (  # noqa: F401 - the imported tests run here
 )
 
 from deskguard.adapters.connectors.retry import Backoff
-from deskguard.adapters.idp.entra import GRAPH, EntraIdentityProvider, GraphClient
+from deskguard.adapters.idp.entra import GRAPH, EntraIdentityProvider
 from deskguard.adapters.idp.okta import OktaIdentityProvider
 from deskguard.adapters.system import SeededRandomness, SystemClock
 from deskguard.domain.actions import ActionKind
 from deskguard.domain.model import Person
+from oauth_kit import ENTRA_MODES, OKTA_MODES, answer, entra_graph_for, okta_for
 
 PERSON = Person(id="p-1", tenant_id="t-1", employee_id="E1", email="ana@example.org", display_name="Ana")
 UID = "11111111-2222-3333-4444-555555555555"
 
 
-@pytest.fixture
-def idp_harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[IdpHarness]:
-    """Entra: the password set by the last PATCH is the secret returned, and it was set once."""
-    monkeypatch.setenv("CONTRACT_ENTRA_SECRET", "s")
+@pytest.fixture(params=ENTRA_MODES)
+def idp_harness(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[IdpHarness]:
+    """Entra, with a client secret or a certificate credential (each assertion checked by the token
+    server): the password set by the last PATCH is the secret returned, and it was set once."""
     with respx.mock(assert_all_called=False) as mock:
-        mock.post("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token").respond(
-            json={"expires_in": 3599, "access_token": "at"}
-        )
-        mock.get(f"{GRAPH}/users/ana%40example.org").respond(json={"id": UID})
-        mock.get(f"{GRAPH}/organization").respond(json={"value": [{"id": "o", "displayName": "Contoso"}]})
-        patch = mock.patch(f"{GRAPH}/users/{UID}").respond(204)
-        graph = GraphClient(
-            tenant_id="contoso.onmicrosoft.com",
-            client_id="app",
-            client_secret="env://CONTRACT_ENTRA_SECRET",
+        graph, server = entra_graph_for(
+            request.param,
+            mock=mock,
+            tmp_path=tmp_path,
+            monkeypatch=monkeypatch,
             now=SystemClock().now,
             backoff=Backoff(attempts=2),
             sleep=lambda _s: None,
         )
+        answer(mock.get(f"{GRAPH}/users/ana%40example.org"), server, json={"id": UID})
+        answer(
+            mock.get(f"{GRAPH}/organization"), server, json={"value": [{"id": "o", "displayName": "Contoso"}]}
+        )
+        patch = answer(mock.patch(f"{GRAPH}/users/{UID}"), server, 204)
 
         def current(result: Any) -> bool:
             sent = [json.loads(c.request.read())["passwordProfile"]["password"] for c in patch.calls]
@@ -64,17 +70,34 @@ def idp_harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[IdpHarness]:
             person=PERSON,
             secret_is_current=current,
         )
+        assert len(server.issued) <= 1  # one token for every call of the case
 
 
-@pytest.fixture
-def okta(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[OktaIdentityProvider, respx.Route]]:
-    monkeypatch.setenv("CONTRACT_OKTA_TOKEN", "t")
+@pytest.fixture(params=OKTA_MODES)
+def okta(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[tuple[OktaIdentityProvider, respx.Route]]:
+    """Okta with an API token, an OAuth service app, or one whose tokens are DPoP-bound."""
     org = "https://acme.okta.com"
     with respx.mock(assert_all_called=False) as mock:
-        mock.get(f"{org}/api/v1/users/ana%40example.org").respond(json={"id": "00u1", "status": "ACTIVE"})
-        mock.get(f"{org}/api/v1/users/me").respond(json={"id": "00uS", "profile": {"login": "svc@acme"}})
-        reset = mock.post(f"{org}/api/v1/users/00u1/lifecycle/reset_password").respond(json={})
-        yield OktaIdentityProvider(org_url=org, api_token="env://CONTRACT_OKTA_TOKEN"), reset
+        provider, server = okta_for(
+            request.param,
+            mock=mock,
+            tmp_path=tmp_path,
+            monkeypatch=monkeypatch,
+            now=SystemClock().now,
+            org=org,
+        )
+        answer(
+            mock.get(f"{org}/api/v1/users/ana%40example.org"), server, json={"id": "00u1", "status": "ACTIVE"}
+        )
+        answer(
+            mock.get(f"{org}/api/v1/users/me"), server, json={"id": "00uS", "profile": {"login": "svc@acme"}}
+        )
+        answer(mock.get(f"{org}/api/v1/users"), server, json=[{"id": "00u1"}])  # a service app's health
+        reset = answer(mock.post(f"{org}/api/v1/users/00u1/lifecycle/reset_password"), server, json={})
+        yield provider, reset
+        assert server is None or len(server.issued) <= 1
 
 
 def test_okta_contract_unknown_action_and_health(okta: tuple[OktaIdentityProvider, respx.Route]) -> None:

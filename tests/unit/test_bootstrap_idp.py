@@ -1,6 +1,9 @@
-"""Choosing the identity-provider connector from settings: Okta, Entra, none, never two."""
+"""Choosing the identity-provider connector from settings: Okta, Entra, none, never two; each with
+exactly one credential (Okta: API token or service app; Entra: client secret or certificate)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +13,7 @@ from deskguard.adapters.system import SystemClock, SystemRandomness
 from deskguard.bootstrap_idp import identity_provider
 from deskguard.domain.errors import ConfigurationError
 from deskguard.settings import load_settings
+from oauth_kit import cert_pem, certificate, pem, rsa_key, secret_file
 
 
 def choose(**settings: object):  # noqa: ANN201
@@ -53,3 +57,54 @@ def test_two_providers_or_bad_values_are_refused() -> None:
         choose(okta_org_url="https://acme.okta.com")
     with pytest.raises(ConfigurationError, match="(?i)okta_api_token"):
         choose(okta_org_url="https://acme.okta.com", okta_api_token="pasted-token")
+
+
+def test_okta_service_app_and_entra_certificate_from_the_deployment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key = secret_file(tmp_path, "k.pem", pem(rsa_key()))
+    chosen = choose(
+        okta_org_url="https://acme.okta.com",
+        okta_client_id="0oa1",
+        okta_private_key=key,
+        okta_key_id="k1",
+        okta_scopes="okta.users.read okta.users.manage",
+        okta_dpop=True,
+    )
+    assert chosen.idp.oauth is not None and chosen.idp.oauth.scopes == (
+        "okta.users.read",
+        "okta.users.manage",
+    )
+    assert chosen.idp.oauth.dpop is not None
+    cert = certificate(rsa_key())
+    bundle = secret_file(tmp_path, "graph.pem", pem(rsa_key()) + cert_pem(cert))
+    entra = choose(
+        entra_tenant_id="contoso.onmicrosoft.com", entra_client_id="app", entra_client_certificate_key=bundle
+    )
+    assert entra.idp.graph.certificate is not None and entra.idp.graph.certificate.certificate == cert
+
+
+def test_credential_mistakes_name_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OKTA_T", "tok")
+    key = secret_file(tmp_path, "k.pem", pem(rsa_key()))
+    org = {"okta_org_url": "https://acme.okta.com"}
+    with pytest.raises(ConfigurationError, match="DESKGUARD_OKTA_PRIVATE_KEY is required"):
+        choose(**org, okta_client_id="0oa1")
+    with pytest.raises(ConfigurationError, match="exactly one Okta credential"):
+        choose(**org, okta_client_id="0oa1", okta_private_key=key, okta_api_token="env://OKTA_T")
+    with pytest.raises(ConfigurationError, match="DESKGUARD_OKTA_SCOPES: not Okta API scopes"):
+        choose(**org, okta_client_id="0oa1", okta_private_key=key, okta_scopes="openid")
+    with pytest.raises(ConfigurationError, match="DESKGUARD_OKTA_PRIVATE_KEY: a secret is given as"):
+        choose(**org, okta_client_id="0oa1", okta_private_key="-----BEGIN PRIVATE KEY-----")
+    entra = {"entra_tenant_id": "contoso.onmicrosoft.com", "entra_client_id": "app"}
+    with pytest.raises(ConfigurationError, match="exactly one Entra credential"):
+        choose(**entra)
+    with pytest.raises(ConfigurationError, match="DESKGUARD_ENTRA_CLIENT_CERTIFICATE_KEY is required"):
+        choose(**entra, entra_client_certificate_thumbprint="AA" * 20)
+    with pytest.raises(ConfigurationError, match="_ENTRA_CLIENT_CERTIFICATE: certificate or thumbprint"):
+        choose(
+            **entra,
+            entra_client_certificate_key=key,
+            entra_client_certificate=key,
+            entra_client_certificate_thumbprint="AA" * 20,
+        )

@@ -8,7 +8,8 @@
   webhook, ``callback_result``) or dialled by the agent from the number shown (``attest_callback``,
   lower strength);
 - the person's manager, from the manager's own portal session (``confirm_as_manager``);
-- external identity verification (``idv_result``);
+- external identity verification: the vendor's link goes to the person's portal and registered
+  e-mail, never to the agent (``app.verification_idv``); the verdict by webhook (``idv_result``);
 - a one-time code sent to the registered phone by the OTP service, read back to the agent
   (``submit_otp``; the particulars in ``app.verification_otp``);
 - knowledge answers are recorded (``record_knowledge``) and never count.
@@ -21,6 +22,7 @@ import hmac
 from dataclasses import replace
 from datetime import datetime
 
+from deskguard.app import verification_idv as idv
 from deskguard.app import verification_otp as otp
 from deskguard.app.access import REQUESTERS, require_operator, require_person
 from deskguard.app.context import AppContext
@@ -122,10 +124,19 @@ def start_proof(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: st
             )
         person = uow.persons.get(tenant_id=tenant_id, person_id=request.person_id)
         assert person is not None
-        proof, channel_ref = _challenge(ctx, uow, request=request, person=person, method=chosen)
+        link = None  # external_idv: the person's link, stored sealed (app.verification_idv)
+        if chosen == ProofMethod.EXTERNAL_IDV:
+            fresh = _new_proof(
+                ctx, request=request, method=chosen, ttl_expires=ctx.clock.now() + ctx.timeouts.idv
+            )
+            proof, channel_ref, link = idv.open_session(ctx, request=request, person=person, proof=fresh)
+        else:
+            proof, channel_ref = _challenge(ctx, uow, request=request, person=person, method=chosen)
         for unconfirmed in waiting:  # a code whose sending was never confirmed: this send replaces it
             uow.proofs.update(otp.superseded(unconfirmed, ctx=ctx))
         uow.proofs.add(proof, channel_ref=channel_ref)
+        if link is not None:
+            uow.idv_links.add(link)
         emit(
             ctx,
             uow,
@@ -140,6 +151,8 @@ def start_proof(ctx: AppContext, *, actor: Actor, tenant_id: str, request_id: st
             challenge=proof.challenge,
         )
         uow.commit()
+    if link is not None:  # after the commit: no e-mail announces a proof that was rolled back
+        proof = idv.send_link(ctx, actor=actor, proof=proof, person=person)
     return proof
 
 
@@ -224,30 +237,23 @@ def _challenge(
     if method == ProofMethod.OTP_SMS:
         proof = _new_proof(ctx, request=request, method=method, ttl_expires=now + t.otp)
         return otp.send_code(ctx, proof=proof, person=person), ""
-    if method == ProofMethod.MANAGER_CONFIRMATION:
-        manager = (
-            uow.persons.get(tenant_id=request.tenant_id, person_id=person.manager_id)
-            if person.manager_id
-            else None
-        )
-        if manager is None:
-            raise ProofRejected(
-                f"the directory names no manager for {person.display_name}", code="proof_rejected.no_manager"
-            )
-        return _new_proof(
-            ctx,
-            request=request,
-            method=method,
-            ttl_expires=now + t.manager,
-            challenge={"manager_id": manager.id, "manager": manager.display_name},
-        ), ""
-    session = ctx.channels.idv.start(tenant_id=request.tenant_id, person=person, reference=request.id)
-    return (
-        _new_proof(
-            ctx, request=request, method=method, ttl_expires=now + t.idv, challenge={"session_id": session}
-        ),
-        f"idv:{session}",
+    # MANAGER_CONFIRMATION, the last method started here (external_idv: app.verification_idv)
+    manager = (
+        uow.persons.get(tenant_id=request.tenant_id, person_id=person.manager_id)
+        if person.manager_id
+        else None
     )
+    if manager is None:
+        raise ProofRejected(
+            f"the directory names no manager for {person.display_name}", code="proof_rejected.no_manager"
+        )
+    return _new_proof(
+        ctx,
+        request=request,
+        method=method,
+        ttl_expires=now + t.manager,
+        challenge={"manager_id": manager.id, "manager": manager.display_name},
+    ), ""
 
 
 # --- completion ----------------------------------------------------------------------------------

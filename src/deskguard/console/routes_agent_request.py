@@ -3,11 +3,12 @@
 ``/t/{tenant}/requests/{id}`` shows the decision in words (what is still needed, why, the scripts),
 the proofs (push with the number to read out; TOTP entry; the automated call-back and the agent's
 call-back, both to the *registered* number, shown and never editable; a one-time code sent to the
-registered phone, shown masked, and the field for the code read back), who may approve, and the
-result. Its status region polls ``…/status`` every 2 s: unchanged is a 204 (htmx swaps nothing),
-a change answers ``HX-Refresh`` so the page reloads with the new state. Every gesture is a plain
-form post that comes back to the page (it works without JavaScript). The secret an action may
-produce is never shown: it goes to the person's verified channel (``app.execution``).
+registered phone, shown masked, and the field for the code read back; an identity check says where
+its link went, never the link), who may approve, and the result. Its status region polls
+``…/status`` every 2 s: unchanged is a 204 (htmx swaps nothing), a change answers ``HX-Refresh``
+so the page reloads with the new state. Every gesture is a plain form post that comes back to the
+page (it works without JavaScript). The secret an action may produce is never shown: it goes to
+the person's verified channel (``app.execution``).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 ``/portal`` itself is served by ``routes_portal_push`` (with the pushes); it adds
 ``portal_sections`` to its page, so that the sections below render with it, without JavaScript:
 
+- *Verify your identity*: the identity checks (``external_idv``) an agent started for the person,
+  with the vendor's link, its expiry and who opened the request (``app.verification_idv``);
 - *Confirmations for my reports*: the requests about the person's reports waiting for them as the
   manager (``app.portal.manager_confirmations``), confirmed or declined by a post to
   ``/portal/confirmations/{proof}`` (``app.verification.confirm_as_manager``);
@@ -20,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
-from deskguard.app import portal, requests, verification
+from deskguard.app import portal, requests, verification, verification_idv
 from deskguard.app.console_auth import Viewer
 from deskguard.app.context import AppContext
 from deskguard.console.session import Acting, Ctx
@@ -47,6 +49,8 @@ def portal_sections(ctx: AppContext, seen: Viewer, done: str = "") -> dict[str, 
     """The context ``portal/index.html``'s account sections need (added by the /portal page)."""
     tenant = _tenant(seen)
     return {
+        # the person's own identity checks: the only page that ever shows the vendor's link
+        "identity_checks": verification_idv.identity_checks(ctx, actor=seen.actor, tenant_id=tenant),
         "confirmations": portal.manager_confirmations(ctx, actor=seen.actor, tenant_id=tenant),
         "recent": portal.recent_actions(ctx, actor=seen.actor, tenant_id=tenant),
         "self_service_kinds": [k.value for k in SELF_SERVICE_KINDS],

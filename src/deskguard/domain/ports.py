@@ -27,6 +27,7 @@ from deskguard.domain.ports_console import (
     PasskeyRepository,
 )
 from deskguard.domain.ports_export import ExportQueueRepository
+from deskguard.domain.ports_idv import IdvLinkRepository, IdvSession
 from deskguard.domain.ports_otp import OtpDelivery
 from deskguard.domain.ports_poll import PollCursorRepository
 from deskguard.domain.ports_push import PushSubscriptionRepository
@@ -124,8 +125,9 @@ class PushChannel(Protocol):
 class IdentityVerification(Protocol):
     """External document-and-selfie verification services."""
 
-    def start(self, *, tenant_id: str, person: Person, reference: str) -> str:
-        """Returns the provider's session id; the verdict arrives later."""
+    def start(self, *, tenant_id: str, person: Person, reference: str) -> IdvSession:
+        """The provider's session: its id (the verdict arrives later, naming it) and the person's link
+        to it, which ``app.verification_idv`` hands to the person only (``domain.ports_idv``)."""
         ...
 
 
@@ -240,6 +242,10 @@ class ProofRepository(Protocol):
     def add(self, proof: Proof, *, channel_ref: str = "") -> None: ...
 
     def update(self, proof: Proof) -> None: ...
+
+    def set_challenge(self, *, tenant_id: str, proof_id: str, challenge: dict[str, Any]) -> None:
+        """Rewrite the challenge alone (a status another transaction just settled stays)."""
+        ...
 
     def find_by_channel_ref(self, channel_ref: str) -> Proof | None:
         """Find the proof a provider callback (call id, IDV session) refers to. Not tenant-scoped:
@@ -463,6 +469,7 @@ class UnitOfWork(Protocol):
     exercises: ExerciseRepository  # vishing exercise campaigns and calls (domain.exercises)
     assurance: AssuranceRepository  # providers' checklist assessments and evidence (domain.assurance)
     privilege_expiries: PrivilegeExpiryRepository  # ends of time-boxed privileges (domain.privilege)
+    idv_links: IdvLinkRepository  # the person's sealed identity-check links (domain.ports_idv)
 
     def __enter__(self) -> Self: ...
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hmac
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from deskguard.domain.errors import ConnectorError, ConnectorTimeout
 from deskguard.domain.model import Person
 from deskguard.domain.ports import Health, Randomness
+from deskguard.domain.ports_idv import IdvSession
 from deskguard.domain.ports_otp import OtpSent, OtpVerdict
 
 
@@ -57,18 +59,36 @@ class FakePushChannel:
 
 
 class FakeIdentityVerification:
-    def __init__(self, *, randomness: Randomness) -> None:
+    """A stand-in for Veriff. Each session's person link is ``{base_url}/demo/idv/<session>?t=<token>``:
+    the demo's page of the *fake provider* (``console/routes_demo_idv.py``, demo mode only), where
+    whoever holds the link makes the check pass or fail, as Veriff's hosted flow would decide.
+    The token makes the link a bearer secret like Veriff's; ``base_url`` "" gives a relative link."""
+
+    LINK_PATH = "/demo/idv/"
+
+    def __init__(self, *, randomness: Randomness, base_url: str = "") -> None:
         self._random = randomness
+        self._base = base_url.rstrip("/")
+        self._tokens: dict[str, str] = {}  # session id -> the token its link carries
         self.sessions: list[tuple[str, str, str]] = []  # (session id, tenant, person)
         self.timeouts = 0  # tests: the next N starts time out
+        self.expires_at: datetime | None = None  # tests: the expiry the next links announce
 
-    def start(self, *, tenant_id: str, person: Person, reference: str) -> str:
+    def start(self, *, tenant_id: str, person: Person, reference: str) -> IdvSession:
         if self.timeouts:
             self.timeouts -= 1
             raise ConnectorTimeout("fake identity verification did not answer in time")
         session_id = self._random.new_id("idv")
+        token = self._random.token(16)
+        self._tokens[session_id] = token
         self.sessions.append((session_id, tenant_id, person.id))
-        return session_id
+        url = f"{self._base}{self.LINK_PATH}{session_id}?t={token}"
+        return IdvSession(session_id=session_id, url=url, expires_at=self.expires_at)
+
+    def holds(self, *, session_id: str, token: str) -> bool:
+        """Whether ``token`` is the one of ``session_id``'s link (constant time)."""
+        expected = self._tokens.get(session_id)
+        return expected is not None and bool(token) and hmac.compare_digest(expected, token)
 
 
 @dataclass(frozen=True, slots=True)

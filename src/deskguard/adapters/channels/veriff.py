@@ -7,7 +7,11 @@ webhook", "Verification session status codes", "Common HTTP status codes"):
   session body ``{"verification": {"callback", "person": {"firstName", "lastName"}, "vendorData"}}``
   (that endpoint takes no ``X-HMAC-SIGNATURE``). ``vendorData`` carries deskguard's tenant and request
   id, never personal data. The answer ``{"status": "success", "verification": {"id", "url", ...}}``
-  gives the session id the verdict will name. An error body ``{"status": "fail", "code", "message"}``
+  gives the session id the verdict will name and ``verification.url``, the person's link to the
+  hosted flow (an ``https://`` URL, returned in the ``IdvSession``; a bearer link, so it is never
+  logged nor put in an error's text). The answer carries no expiry (Veriff ends an unused session
+  itself, and says so by an ``expired`` / ``abandoned`` decision): ``expires_at`` is None and the
+  proof's own lifetime bounds the link. An error body ``{"status": "fail", "code", "message"}``
   becomes the ``ConnectorError``'s text.
 - Creating a session is not idempotent: only a 429 is tried again (after its ``Retry-After``), since
   Veriff refused before creating anything. A 5xx or a timeout may have created a session, so it is
@@ -43,6 +47,7 @@ from deskguard.domain.errors import (
 )
 from deskguard.domain.model import Person
 from deskguard.domain.ports import Health
+from deskguard.domain.ports_idv import IdvSession
 
 DEFAULT_BACKOFF = Backoff()
 VENDOR = "Veriff"
@@ -50,6 +55,7 @@ API = "https://stationapi.veriff.com"
 SIGNATURE_HEADER = "x-hmac-signature"
 VERDICTS = {"approved": True, "declined": False, "expired": False, "abandoned": False}
 NOT_YET = frozenset({"started", "submitted", "resubmission_requested", "review"})
+MAX_URL = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +100,7 @@ class VeriffIdentityVerification:
         self._backoff = backoff
         self._sleep = {"sleep": sleep} if sleep is not None else {}
 
-    def start(self, *, tenant_id: str, person: Person, reference: str) -> str:
+    def start(self, *, tenant_id: str, person: Person, reference: str) -> IdvSession:
         verification: dict[str, Any] = {"vendorData": f"{tenant_id}:{reference}"}
         first, _, last = person.display_name.strip().rpartition(" ")
         names = {"firstName": first, "lastName": last} if first else {"lastName": last}
@@ -116,7 +122,14 @@ class VeriffIdentityVerification:
         sid = session.get("id") if isinstance(session, dict) else None
         if not isinstance(sid, str) or not sid or len(sid) > 64:
             raise ConnectorError(f"{VENDOR} answered {response.status_code} without a session id (malformed)")
-        return sid
+        url = session.get("url") if isinstance(session, dict) else None
+        if not isinstance(url, str) or not url.startswith("https://") or len(url) > MAX_URL:
+            # the text names the session, never the URL: it is the person's bearer link
+            raise ConnectorError(
+                f"{VENDOR} answered {response.status_code} for session {sid} without an https "
+                "verification.url for the person (malformed)"
+            )
+        return IdvSession(session_id=sid, url=url)
 
     def _once(self, body: dict[str, Any]) -> httpx.Response:
         headers = {"X-AUTH-CLIENT": self._key, "Content-Type": "application/json"}

@@ -3,8 +3,10 @@
 A subclass says how to ask for a token (``_request_token``: client credentials, a signed JWT
 assertion...) and builds its URLs; this base caches the token until a minute before it expires,
 sends it as ``Authorization: Bearer``, and forgets it after a refusal (it may have been revoked or
-rotated: the next call asks again, which is cheap). Asking for a token twice changes nothing, so
-that request is retried; other calls only when the caller says they are ``idempotent``.
+rotated: the next call asks again, which is cheap). A subclass with ``retry_unauthorized`` (Okta
+OAuth, Graph) also sends a call refused with 401 once more with a fresh token. Asking for a token
+twice changes nothing, so that request is retried; other calls only when the caller says they are
+``idempotent``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
+from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, error_summary, json_body, send
 from deskguard.adapters.connectors.retry import Backoff, Retryable, with_retries
 from deskguard.domain.errors import ConnectorError
 
@@ -65,18 +67,55 @@ class BearerClient:
             self._token = (body["access_token"], expires)
             return self._token[0]
 
+    retry_unauthorized = False  # True: a 401 fetches a new token and sends once more (see authorized)
+
+    def _authorization(self, method: str, url: str, token: str) -> dict[str, str]:
+        """The headers that carry ``token`` on one call (DPoP adds a proof; see ``okta_oauth``)."""
+        return {"Authorization": f"Bearer {token}"}
+
+    def _nonce_asked(self, response: httpx.Response) -> bool:
+        """A 401 that only asks for a DPoP nonce: the token stays, the call is sent again with it."""
+        return False
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._token = None
+
     def authorized(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
-        """``url`` with the bearer token; the caller has checked that ``url`` is the vendor's own."""
+        """``url`` with the bearer token; the caller has checked that ``url`` is the vendor's own.
+
+        With ``retry_unauthorized`` a 401 (the token expired early, was revoked or rotated) forgets
+        the token and sends the call once more with a new one, even when not ``idempotent``: a 401
+        means the vendor did nothing. A second 401 is the ``ConnectorError``."""
+        extra = kwargs.pop("headers", {})
+        accept = tuple(kwargs.pop("accept", ()))
+        watch = self.retry_unauthorized and 401 not in accept
+
+        def attempt() -> httpx.Response:
+            headers = {
+                "Accept": "application/json",
+                **extra,
+                **self._authorization(method, url, self.token()),
+            }
+            allowed = (*accept, 401) if watch else accept
+            return send(
+                self._client, method, url, vendor=self.vendor, headers=headers, accept=allowed, **kwargs
+            )
 
         def once() -> httpx.Response:
-            headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
             try:
-                return send(self._client, method, url, vendor=self.vendor, headers=headers, **kwargs)
+                response = attempt()
+                if watch and response.status_code == 401:
+                    if not self._nonce_asked(response):
+                        self._forget()
+                    response = attempt()
+                    if response.status_code == 401:
+                        raise ConnectorError(f"{self.vendor} refused (401): {error_summary(response)}")
+                return response
             except Retryable:
                 raise
             except ConnectorError:
-                with self._lock:
-                    self._token = None
+                self._forget()
                 raise
 
         return self._retry(once, idempotent=idempotent)

@@ -197,6 +197,16 @@ class SqlProofRepository(SqlRepository):
         if rowcount(result) == 0:
             raise NotFound(f"proof {proof.id} not found", code="not_found.proof")
 
+    def set_challenge(self, *, tenant_id: str, proof_id: str, challenge: dict[str, Any]) -> None:
+        result = self._s.execute(
+            update(ProofRow)
+            .where(ProofRow.tenant_id == tenant_id, ProofRow.id == proof_id)
+            .values(challenge=challenge)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) == 0:
+            raise NotFound(f"proof {proof_id} not found", code="not_found.proof")
+
     def find_by_channel_ref(self, channel_ref: str) -> Proof | None:
         if not channel_ref:
             return None

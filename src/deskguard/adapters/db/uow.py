@@ -35,6 +35,7 @@ from deskguard.adapters.db.repositories_detection import (
 )
 from deskguard.adapters.db.repositories_exercises import SqlExerciseRepository
 from deskguard.adapters.db.repositories_export import SqlExportQueueRepository
+from deskguard.adapters.db.repositories_idv import SqlIdvLinkRepository
 from deskguard.adapters.db.repositories_people import (
     SqlOperatorRepository,
     SqlPersonRepository,
@@ -143,6 +144,7 @@ class SqlUnitOfWork:
         self.exercises = SqlExerciseRepository(session)
         self.assurance = SqlAssuranceRepository(session)
         self.privilege_expiries = SqlPrivilegeExpiryRepository(session)
+        self.idv_links = SqlIdvLinkRepository(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

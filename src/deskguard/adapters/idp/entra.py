@@ -1,7 +1,9 @@
 """Microsoft Entra ID: the ``IdentityProvider`` port over Microsoft Graph v1.0 (httpx, no SDK).
 
-Authentication: OAuth 2.0 client credentials with a client secret (a ``SecretRef``), token cached
-until a minute before it expires. Certificate credentials are not implemented yet.
+Authentication: OAuth 2.0 client credentials with a certificate credential (a client assertion
+signed with the app's private key, ``entra_auth``; what Microsoft recommends) or a client secret,
+exactly one, both read from ``SecretRef``s. The token is cached until a minute before it expires; a
+call refused with 401 fetches a new one and is sent once more.
 
 Actions (the user is found by userPrincipalName = the person's e-mail):
 
@@ -36,9 +38,16 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from deskguard.adapters.connectors.bearer import BearerClient
-from deskguard.adapters.connectors.http import json_body, send
+from deskguard.adapters.connectors.http import json_body
+from deskguard.adapters.connectors.oauth_token import request_token
 from deskguard.adapters.connectors.retry import Backoff
 from deskguard.adapters.idp._once import DispatchingProvider
+from deskguard.adapters.idp.entra_auth import (
+    CertificateCredential,
+    EntraCertificate,
+    EntraSettings,
+    certificate_credential,
+)
 from deskguard.adapters.idp.okta import secret
 from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
@@ -86,36 +95,61 @@ def check_tenant(value: str) -> str:
 class GraphClient(BearerClient):
     """Graph calls with a cached client-credentials token; shared by the adapter and the pollers."""
 
+    retry_unauthorized = True
+
     def __init__(
         self,
         *,
         tenant_id: str,
         client_id: str,
-        client_secret: str,
         now: Callable[[], datetime],
+        client_secret: str | None = None,
+        client_certificate: EntraCertificate | None = None,
         client: httpx.Client | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        """``client_secret`` is a ``SecretRef`` (``env://`` or ``file://``), resolved here."""
+        """Exactly one credential: ``client_secret`` (a ``SecretRef``, resolved here) or
+        ``client_certificate`` (its key and certificate read and checked here)."""
         if not client_id:
             raise ConfigurationError("entra_client_id is required", field="entra_client_id")
+        if (client_secret is None) == (client_certificate is None):
+            raise ConfigurationError(
+                "entra_client_secret or entra_client_certificate: give exactly one credential",
+                field="entra_client_secret",
+            )
         self.tenant = check_tenant(tenant_id)
         self._client_id = client_id
-        self._secret = secret(client_secret, field="entra_client_secret")
+        self._secret: str | None = None
+        self.certificate: CertificateCredential | None = None
+        if client_certificate is not None:
+            self.certificate = certificate_credential(
+                client_certificate, tenant=self.tenant, client_id=client_id, now=now
+            )
+        else:
+            self._secret = secret(str(client_secret), field="entra_client_secret")
         super().__init__(now=now, client=client, backoff=backoff, sleep=sleep)
 
     vendor, token_vendor = VENDOR, "Entra token"
 
+    @property
+    def token_url(self) -> str:
+        return f"{LOGIN}/{self.tenant}/oauth2/v2.0/token"
+
+    def _form(self) -> dict[str, str]:
+        form = {"client_id": self._client_id, "scope": SCOPE, "grant_type": "client_credentials"}
+        if self.certificate is not None:
+            return {**form, **self.certificate.assertion.form()}
+        return {**form, "client_secret": str(self._secret)}
+
     def _request_token(self) -> httpx.Response:
-        form = {
-            "client_id": self._client_id,
-            "client_secret": self._secret,
-            "scope": SCOPE,
-            "grant_type": "client_credentials",
-        }
-        url = f"{LOGIN}/{self.tenant}/oauth2/v2.0/token"
-        return send(self._client, "POST", url, vendor=self.token_vendor, data=form)
+        return request_token(self._client, self.token_url, form=self._form, vendor=self.token_vendor)
+
+    def credential(self) -> tuple[bool, str]:
+        """(usable, words) of the credential, for ``health``: a certificate past its end is not."""
+        if self.certificate is None:
+            return True, "client secret"
+        return self.certificate.describe(self._now())
 
     def check_own(self, url: str) -> None:
         if not url.startswith(GRAPH + "/"):
@@ -125,6 +159,17 @@ class GraphClient(BearerClient):
         url = path_or_url if path_or_url.startswith("https://") else GRAPH + path_or_url
         self.check_own(url)
         return self.authorized(method, url, idempotent=idempotent, **kwargs)
+
+
+def graph_client(settings: EntraSettings, *, now: Callable[[], datetime]) -> GraphClient:
+    """The Graph client the settings describe (per tenant, or the deployment's)."""
+    return GraphClient(
+        tenant_id=settings.tenant_id,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        client_certificate=settings.client_certificate,
+        now=now,
+    )
 
 
 class EntraIdentityProvider(DispatchingProvider):
@@ -137,6 +182,9 @@ class EntraIdentityProvider(DispatchingProvider):
         super().__init__()
 
     def health(self) -> Health:
+        usable, credential = self.graph.credential()
+        if not usable:
+            return Health(ok=False, detail=credential)
         try:
             body = json_body(
                 self.graph.call(
@@ -145,14 +193,14 @@ class EntraIdentityProvider(DispatchingProvider):
                 vendor=VENDOR,
             )
         except (ConnectorError, ConnectorTimeout) as exc:
-            return Health(ok=False, detail=str(exc))
+            return Health(ok=False, detail=f"{exc} ({credential})")
         orgs = body.get("value") if isinstance(body, dict) else None
         name = (
             orgs[0].get("displayName", "?")
             if isinstance(orgs, list) and orgs and isinstance(orgs[0], dict)
             else "?"
         )
-        return Health(ok=True, detail=f"Graph reachable; tenant {self.graph.tenant} ({name})")
+        return Health(ok=True, detail=f"Graph reachable; tenant {self.graph.tenant} ({name}); {credential}")
 
     def _handlers(
         self,

@@ -1,11 +1,13 @@
 """Google Workspace: the ``IdentityProvider`` port over the Admin SDK Directory API (httpx, no SDK).
 
 Authentication: a service account with domain-wide delegation impersonating an administrator
-(``google_admin_subject``). google-auth is not a dependency: the RS256 JWT assertion (RFC 7523) is
-signed here with ``cryptography`` and exchanged at ``oauth2.googleapis.com/token``; the token is
-cached until a minute before it expires and dropped when Google refuses a call. The key file (the
-JSON Google issues) is read from a ``SecretRef``. Scopes: ``admin.directory.user`` and
-``admin.directory.user.security``.
+(``google_admin_subject``). google-auth is not a dependency: the RS256 JWT assertion (RFC 7523;
+``iss`` = the account, ``sub`` = the admin, ``scope``, ``aud`` = the token endpoint, one hour, header
+``kid`` = ``private_key_id``) is built and signed by the shared ``connectors.client_assertion`` and
+exchanged at ``oauth2.googleapis.com/token``; the token is cached until a minute before it expires
+and dropped when Google refuses a call (a 401 is not sent again: ``retry_unauthorized`` is off).
+The key file (the JSON Google issues) is read from a ``SecretRef``. Scopes:
+``admin.directory.user`` and ``admin.directory.user.security``.
 
 The user is found by ``GET /users/{e-mail}`` (primary address or alias); each action then uses the
 immutable user id. Actions, keeping to the Directory calls the reference documents:
@@ -27,7 +29,6 @@ answers the first result without calling Google (``_once.Once``).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -35,10 +36,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from deskguard.adapters.connectors.bearer import BearerClient
+from deskguard.adapters.connectors.client_assertion import JWT_BEARER_GRANT, JwtAssertion, SigningKey
 from deskguard.adapters.connectors.http import json_body, send
 from deskguard.adapters.connectors.retry import Backoff
 from deskguard.adapters.idp._once import DispatchingProvider
@@ -51,7 +51,7 @@ from deskguard.domain.ports import ExecutionResult, Health, Randomness
 VENDOR = "Google Workspace"
 DIRECTORY = "https://admin.googleapis.com/admin/directory/v1"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
-JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_BEARER = JWT_BEARER_GRANT
 SCOPES = (
     "https://www.googleapis.com/auth/admin.directory.user",
     "https://www.googleapis.com/auth/admin.directory.user.security",
@@ -63,10 +63,6 @@ DEFAULT_BACKOFF = Backoff()
 
 def seg(value: str) -> str:
     return quote(value, safe="")
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 class ServiceAccountKey:
@@ -82,32 +78,27 @@ class ServiceAccountKey:
         email, pem = data.get("client_email"), data.get("private_key")
         if not isinstance(email, str) or not email or not isinstance(pem, str):
             raise ConfigurationError(f"{KEY_FIELD}: client_email or private_key is missing", field=KEY_FIELD)
-        try:
-            key = serialization.load_pem_private_key(pem.encode(), password=None)
-        except (ValueError, TypeError):
-            raise ConfigurationError(f"{KEY_FIELD}: private_key is not a PEM key", field=KEY_FIELD) from None
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ConfigurationError(f"{KEY_FIELD}: private_key is not an RSA key", field=KEY_FIELD)
         self.client_email = email
         self.key_id = str(data.get("private_key_id") or "")
-        self._key = key
+        self._key = SigningKey(pem, field=KEY_FIELD, alg="RS256")  # Google signs RS256 only
 
-    def assertion(self, *, subject: str, scopes: tuple[str, ...], issued_at: int) -> str:
-        """The signed JWT (RS256) asking for a token that acts as ``subject``."""
-        header = {"alg": "RS256", "typ": "JWT", **({"kid": self.key_id} if self.key_id else {})}
-        claims = {
-            "iss": self.client_email,
-            "sub": subject,
-            "scope": " ".join(scopes),
-            "aud": TOKEN_URL,
-            "iat": issued_at,
-            "exp": issued_at + ASSERTION_LIFETIME_S,
-        }
-        signing_input = ".".join(
-            b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+    def assertion(
+        self, *, subject: str, scopes: tuple[str, ...], now: Callable[[], datetime]
+    ) -> JwtAssertion:
+        """The builder of the JWTs asking for a token that acts as ``subject``: Google's documented
+        claim set (no ``jti``, no ``nbf``), valid the hour Google allows at most."""
+        return JwtAssertion(
+            key=self._key,
+            issuer=self.client_email,
+            subject=subject,
+            audience=TOKEN_URL,
+            now=now,
+            claims={"scope": " ".join(scopes)},
+            header={"kid": self.key_id} if self.key_id else None,
+            lifetime_s=ASSERTION_LIFETIME_S,
+            jti=None,
+            not_before=False,
         )
-        signature = self._key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
-        return f"{signing_input}.{b64url(signature)}"
 
 
 def check_customer(value: str) -> str:
@@ -140,18 +131,15 @@ class GoogleClient(BearerClient):
             )
         self.subject = admin_subject
         self.customer = check_customer(customer)
-        self._key = ServiceAccountKey(secret(service_account_key, field=KEY_FIELD))
+        key = ServiceAccountKey(secret(service_account_key, field=KEY_FIELD))
+        self._assertion = key.assertion(subject=admin_subject, scopes=SCOPES, now=now)
         super().__init__(now=now, client=client, backoff=backoff, sleep=sleep)
 
     vendor, token_vendor = VENDOR, "Google token"
 
     def _request_token(self) -> httpx.Response:
         """A fresh assertion per attempt: each is valid one hour."""
-        assertion = self._key.assertion(
-            subject=self.subject, scopes=SCOPES, issued_at=int(self._now().timestamp())
-        )
-        form = {"grant_type": JWT_BEARER, "assertion": assertion}
-        return send(self._client, "POST", TOKEN_URL, vendor=self.token_vendor, data=form)
+        return send(self._client, "POST", TOKEN_URL, vendor=self.token_vendor, data=self._assertion.grant())
 
     def call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         """One call on the Directory API (``path`` under ``/admin/directory/v1``)."""

@@ -1,7 +1,8 @@
 """Okta: the ``IdentityProvider`` port over the Okta management API (httpx, no SDK).
 
-Authentication is the API token (``Authorization: SSWS <token>``), read from a ``SecretRef``. OAuth
-2.0 service apps with ``private_key_jwt`` are not implemented yet.
+Authentication is either an OAuth 2.0 service app (``oauth``: client-credentials grant with
+``private_key_jwt``, optionally DPoP-bound; ``okta_oauth.OktaTokenClient``), which Okta recommends,
+or the legacy API token (``Authorization: SSWS <token>``). Both credentials are ``SecretRef``s.
 
 The user is found by login (``GET /api/v1/users/{login}``, the login being the person's e-mail);
 each action is one management call on that user's id. Retries (``connectors.retry``) are for calls
@@ -22,6 +23,7 @@ A repeated idempotency key answers the first result without calling Okta (``_onc
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -31,6 +33,7 @@ from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
 from deskguard.adapters.connectors.retry import Backoff, with_retries
 from deskguard.adapters.connectors.secrets import resolve
 from deskguard.adapters.idp._once import DispatchingProvider
+from deskguard.adapters.idp.okta_oauth import OktaOAuth, OktaTokenClient
 from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
 from deskguard.domain.model import Person
@@ -64,6 +67,10 @@ def secret(reference: str, *, field: str) -> str:
 DEFAULT_BACKOFF = Backoff()
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def seg(value: str) -> str:
     """One path segment, fully escaped (a login or id never reaches another path)."""
     return quote(value, safe="")
@@ -77,18 +84,37 @@ class OktaIdentityProvider(DispatchingProvider):
         self,
         *,
         org_url: str,
-        api_token: str,
+        api_token: str | None = None,
+        oauth: OktaOAuth | None = None,
+        now: Callable[[], datetime] | None = None,
         client: httpx.Client | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        """``api_token`` is a ``SecretRef`` (``env://`` or ``file://``), resolved here."""
+        """Exactly one credential: ``api_token`` (a ``SecretRef``, resolved here) or ``oauth`` (its
+        private key read here). ``now`` dates the assertions and the token's expiry."""
         self.base = org_base(org_url)
-        token = secret(api_token, field="okta_api_token")
+        if (api_token is None) == (oauth is None):
+            raise ConfigurationError(
+                "okta_api_token or okta_oauth: give exactly one credential", field="okta_api_token"
+            )
         self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
-        self._headers = {"Authorization": f"SSWS {token}", "Accept": "application/json"}
         self._backoff = backoff
         self._sleep = sleep
+        self._oauth: OktaTokenClient | None = None
+        self._headers = {"Accept": "application/json"}
+        if oauth is not None:
+            self._oauth = OktaTokenClient(
+                base=self.base,
+                oauth=oauth,
+                now=now or _utc_now,
+                client=self._client,
+                backoff=backoff,
+                sleep=sleep,
+            )
+        else:
+            token = secret(str(api_token), field="okta_api_token")
+            self._headers["Authorization"] = f"SSWS {token}"
         super().__init__()
 
     @property
@@ -96,14 +122,17 @@ class OktaIdentityProvider(DispatchingProvider):
         return self._client
 
     @property
-    def headers(self) -> dict[str, str]:
-        return dict(self._headers)
+    def oauth(self) -> OktaTokenClient | None:
+        """The service app's token client, or None with an API token."""
+        return self._oauth
 
     def call(self, method: str, path_or_url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         """One Okta call, retried only when ``idempotent``. ``path_or_url`` is a path or an absolute
         URL on this org (a pagination link)."""
         url = path_or_url if path_or_url.startswith("https://") else self.base + path_or_url
         self.check_own(url)
+        if self._oauth is not None:
+            return self._oauth.authorized(method, url, idempotent=idempotent, **kwargs)
         headers = {**self._headers, **kwargs.pop("headers", {})}
 
         def once() -> httpx.Response:
@@ -120,12 +149,27 @@ class OktaIdentityProvider(DispatchingProvider):
     # --- the port --------------------------------------------------------------------------------
 
     def health(self) -> Health:
+        """API token: ``GET /api/v1/users/me``. A service app has no user of its own, so it reads one
+        user (``GET /api/v1/users?limit=1``, scope ``okta.users.read``)."""
+        if self._oauth is not None:
+            return self._oauth_health(self._oauth)
         try:
             body = json_body(self.call("GET", "/api/v1/users/me", idempotent=True), vendor=VENDOR)
         except (ConnectorError, ConnectorTimeout) as exc:
             return Health(ok=False, detail=str(exc))
         login = body.get("profile", {}).get("login", "?") if isinstance(body, dict) else "?"
         return Health(ok=True, detail=f"{self.base} reachable; token acts as {login}")
+
+    def _oauth_health(self, oauth: OktaTokenClient) -> Health:
+        try:
+            body = json_body(
+                self.call("GET", "/api/v1/users", idempotent=True, params={"limit": "1"}), vendor=VENDOR
+            )
+        except (ConnectorError, ConnectorTimeout) as exc:
+            return Health(ok=False, detail=f"{oauth.describe()}: {exc}")
+        if not isinstance(body, list):
+            return Health(ok=False, detail=f"{VENDOR} answered a user list that is not a list (malformed)")
+        return Health(ok=True, detail=f"{self.base} reachable; {oauth.describe()} reads users")
 
     # --- actions ---------------------------------------------------------------------------------
     def _handlers(

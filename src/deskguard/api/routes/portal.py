@@ -1,16 +1,19 @@
-"""The employee's self-service portal API: pushes to answer, manager confirmations, own requests.
+"""The employee's self-service portal API: pushes to answer, manager confirmations, own requests,
+identity checks (with the person's own link to each: the only API that returns it, and to persons only).
 
 Authenticated with the person's portal token; the console issue adds the pages on top of it.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from deskguard.api.deps import Ctx, CurrentActor
 from deskguard.api.schemas import ConfirmIn, ProofOut, PushAnswerIn, RequestOut, SelfServiceIn
-from deskguard.app import push_subscriptions, requests, verification
+from deskguard.app import push_subscriptions, requests, verification, verification_idv
 from deskguard.domain.errors import NotFound
 from deskguard.domain.events import Actor, ActorKind
 
@@ -101,3 +104,29 @@ def subscribe_push(body: PushSubscriptionIn, ctx: Ctx, actor: CurrentActor) -> P
 def unsubscribe_push(body: PushUnsubscribeIn, ctx: Ctx, actor: CurrentActor) -> Response:
     push_subscriptions.unsubscribe(ctx, actor=actor, tenant_id=_tenant(actor), endpoint=body.endpoint)
     return Response(status_code=204)
+
+
+class IdentityCheckOut(BaseModel):
+    proof_id: str
+    request_id: str
+    kind: str
+    opened_by: str  # the agent's display name; "" when the person opened the request
+    opened_at: datetime
+    expires_at: datetime
+    url: str  # the person's link to the vendor's check: a bearer secret, theirs only
+
+
+@router.get("/identity-checks", summary="My pending identity checks, with my link to each")
+def identity_checks(ctx: Ctx, actor: CurrentActor) -> list[IdentityCheckOut]:
+    return [
+        IdentityCheckOut(
+            proof_id=c.proof.id,
+            request_id=c.request.id,
+            kind=c.request.kind.value,
+            opened_by=c.opened_by,
+            opened_at=c.request.created_at,
+            expires_at=c.expires_at,
+            url=c.url,
+        )
+        for c in verification_idv.identity_checks(ctx, actor=actor, tenant_id=_tenant(actor))
+    ]

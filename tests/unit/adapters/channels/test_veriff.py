@@ -22,8 +22,18 @@ from deskguard.domain.errors import (
     ValidationFailed,
 )
 from deskguard.domain.model import Person
+from deskguard.domain.ports_idv import IdvSession
 from deskguard.settings import load_settings
-from veriff_station import API_KEY, SESSIONS, SHARED_SECRET, Station, decision, signature
+from veriff_station import (
+    API_KEY,
+    SESSIONS,
+    SHARED_SECRET,
+    Station,
+    created,
+    decision,
+    person_url,
+    signature,
+)
 
 
 @pytest.fixture
@@ -53,7 +63,7 @@ ALICE = Person(
 )
 
 
-def _start(veriff: VeriffIdentityVerification) -> str:
+def _start(veriff: VeriffIdentityVerification) -> IdvSession:
     return veriff.start(tenant_id="t-acme", person=ALICE, reference="req_42")
 
 
@@ -61,7 +71,7 @@ def _start(veriff: VeriffIdentityVerification) -> str:
 def test_the_session_request_follows_the_reference(veriff) -> None:
     station = Station()
     respx.post(SESSIONS).side_effect = station
-    sid = _start(veriff)
+    session = _start(veriff)
     (request,) = station.requests
     assert request.headers["X-AUTH-CLIENT"] == API_KEY
     assert request.headers["Content-Type"] == "application/json"
@@ -73,7 +83,37 @@ def test_the_session_request_follows_the_reference(veriff) -> None:
             "callback": "https://desk.example/portal/idv-done",
         }
     }
-    assert sid == station.created[0]["id"]
+    assert session.session_id == station.created[0]["id"]
+
+
+@respx.mock
+def test_the_persons_link_is_parsed_and_kept_out_of_the_repr(veriff) -> None:
+    station = Station()
+    respx.post(SESSIONS).side_effect = station
+    session = _start(veriff)
+    assert session.url == person_url(session.session_id)
+    assert session.url.startswith("https://alchemy.veriff.com/v/eyJ")
+    assert session.expires_at is None  # Veriff's answer gives none: the proof's lifetime bounds it
+    assert session.url not in repr(session) and session.session_id in repr(session)
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "url",
+    [None, "", "http://alchemy.veriff.com/v/eyJ.tok.sig", 42, "https://alchemy.veriff.com/v/" + "x" * 2100],
+    ids=["missing", "empty", "not-https", "not-a-string", "too-long"],
+)
+def test_an_answer_without_an_https_person_link_is_malformed_and_not_quoted(veriff, url) -> None:
+    body = created("0b7f2c4e-1111-4d4b-9c5c-5b1b0e1a2c3d", "t-acme:req_42")
+    if url is None:
+        del body["verification"]["url"]
+    else:
+        body["verification"]["url"] = url
+    respx.post(SESSIONS).mock(return_value=httpx.Response(201, json=body))
+    with pytest.raises(ConnectorError, match=r"without an https verification.url") as raised:
+        _start(veriff)
+    assert "0b7f2c4e-1111" in raised.value.message
+    assert not isinstance(url, str) or not url or url not in raised.value.message
 
 
 @respx.mock
@@ -106,8 +146,8 @@ def test_429_waits_for_retry_after_then_creates_one_session(veriff, slept) -> No
     station = Station()
     answers = iter([httpx.Response(429, headers={"Retry-After": "3"}, json={"status": "fail"})])
     respx.post(SESSIONS).side_effect = lambda r: next(answers, None) or station(r)
-    sid = _start(veriff)
-    assert len(station.created) == 1 and sid == station.created[0]["id"]
+    session = _start(veriff)
+    assert len(station.created) == 1 and session.session_id == station.created[0]["id"]
     assert slept and slept[0] >= 3
 
 

@@ -30,6 +30,7 @@ from deskguard.adapters.system import SystemRandomness
 from deskguard.domain.actions import ActionKind, ResponseAction
 from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
 from deskguard.domain.model import Person
+from oauth_kit import ec_key, pem, verify
 
 UID = "114872345678901234567"
 USER = {"id": UID, "primaryEmail": "alice@acme.example", "suspended": False, "isEnrolledIn2Sv": True}
@@ -129,10 +130,17 @@ def test_settings_and_key_are_checked(
     monkeypatch.setenv("GW_KEY", key_json(rsa_key, type="authorized_user"))
     with pytest.raises(ConfigurationError, match="not a service-account key"):
         GoogleClient(**ok)  # type: ignore[arg-type]
-    monkeypatch.setenv("GW_KEY", key_json(rsa_key, private_key="-----BEGIN PRIVATE KEY-----\nxx"))
-    with pytest.raises(ConfigurationError, match="not a PEM key") as err:
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+    monkeypatch.setenv("GW_KEY", key_json(rsa_key, private_key=f"-----BEGIN PRIVATE KEY-----\n{body}"))
+    with pytest.raises(ConfigurationError, match="google_service_account_key: not a PEM private key") as err:
         GoogleClient(**ok)  # type: ignore[arg-type]
-    assert "BEGIN" not in str(err.value)  # the key's content is never echoed
+    assert body not in str(err.value) and err.value.field == "google_service_account_key"  # never echoed
+    monkeypatch.setenv("GW_KEY", key_json(rsa_key, private_key=pem(ec_key())))
+    with pytest.raises(ConfigurationError, match="google_service_account_key: an EC P-256 key signs ES256"):
+        GoogleClient(**ok)  # type: ignore[arg-type]
+    monkeypatch.setenv("GW_KEY", key_json(rsa_key, client_email=""))
+    with pytest.raises(ConfigurationError, match="client_email or private_key is missing"):
+        GoogleClient(**ok)  # type: ignore[arg-type]
 
 
 @respx.mock
@@ -159,6 +167,9 @@ def test_token_exchange_sends_a_signed_delegated_assertion_and_is_cached(
     rsa_key.public_key().verify(  # raises when the signature is wrong
         unb64(signature_b64), f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256()
     )
+    assert verify(form["assertion"][0], rsa_key.public_key(), algs=("RS256",)) == (header, claims)
+    with pytest.raises(ValueError, match="signature refused"):  # another key does not verify it
+        verify(form["assertion"][0], rsa.generate_private_key(65537, 2048).public_key(), algs=("RS256",))
     clock.at += timedelta(seconds=3600)
     client.token()
     assert token.call_count == 2

@@ -19,6 +19,7 @@ from deskguard.adapters.db import (  # noqa: F401 - their rows join the metadata
     tables_console,
     tables_detection,
     tables_exercises,
+    tables_idv,
     tables_privilege,
     tables_push,
     tables_rule_modes,
