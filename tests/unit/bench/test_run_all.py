@@ -28,7 +28,8 @@ def test_collects_one_real_benchmark(tmp_path: Path) -> None:
     [entry] = document["benchmarks"]
     assert entry["benchmark"] == "simulate" and entry["exit_code"] == 0 and entry["seconds"] > 0
     assert entry["result"]["benchmark"] == "simulate"
-    assert entry["result"]["sizes"] == {"tenants": 2, "persons": 40, "operators": 4, "days": 2}
+    sizes_run = {"tenants": 2, "persons": 40, "operators": 4, "days": 2, "history_days": 28}
+    assert entry["result"]["sizes"] == sizes_run
     assert entry["result"]["events_per_s"] > 0
 
 
