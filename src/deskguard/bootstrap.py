@@ -53,6 +53,7 @@ from deskguard.app.context import AppContext
 from deskguard.app.detection import Detector
 from deskguard.app.stir import StirVerifier
 from deskguard.bootstrap_channels import (
+    TenantIdentityVerification,
     TenantOtpDelivery,
     identity_verification,
     otp_delivery,
@@ -136,6 +137,7 @@ def build(
         "telephony": real_telephony(settings) or telephony,  # runtime.telephony stays the fake
         "ticketing": real_ticketing(settings) or ticketing,  # runtime.ticketing stays the fake
         "otp": otp_delivery(settings) or otp,  # runtime.otp stays the fake (bootstrap_channels)
+        "idv": identity_verification(settings) or idv,  # runtime.idv stays the fake
         **{
             f"notify.{c}": notify_routes.get(c, response_notifier)
             for c in ("email", "slack", "teams", "webhook")
@@ -159,7 +161,7 @@ def build(
             # runtime.push and runtime.notifier stay the fakes (bootstrap_channels)
             push=push_channel(settings, uow=SqlUnitOfWorkFactory(engine), now=(clock or SystemClock()).now)
             or push,
-            idv=identity_verification(settings) or idv,  # runtime.idv stays the fake
+            idv=TenantIdentityVerification(tenants, fallback=deployment["idv"]),
             notifier=secret_notifier(settings) or notifier,
             response_notifier=TenantResponseNotifier(tenants, fallback=deployment_notifier),
             ticketing=TenantTicketing(tenants, fallback=deployment["ticketing"]),

@@ -11,6 +11,9 @@ error naming it.
 
 ``TenantOtpDelivery`` routes ``OtpDelivery`` per tenant: a tenant's enabled ``otp`` connector
 (``twilio_verify``, its own Verify service) else the deployment's (ADR 0010).
+``TenantIdentityVerification`` routes ``IdentityVerification`` likewise (an ``idv`` connector:
+``veriff``, the tenant's own integration, whose decision webhooks reach
+``/api/v1/webhooks/idv/<tenant>/veriff`` and are checked with its shared secret, ADR 0017).
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from deskguard.adapters.channels.twilio_verify import TwilioVerifyDelivery, Twil
 from deskguard.adapters.channels.veriff import VeriffIdentityVerification
 from deskguard.adapters.channels.webpush import WebPushChannel, WebPushSettings
 from deskguard.domain.errors import ConfigurationError
+from deskguard.domain.model import Person
 from deskguard.domain.ports import Health, IdentityVerification, Notifier, PushChannel, UnitOfWorkFactory
+from deskguard.domain.ports_idv import IdvSession
 from deskguard.domain.ports_otp import OtpDelivery, OtpSent, OtpVerdict
 from deskguard.settings import Settings
 
@@ -137,3 +142,19 @@ class TenantOtpDelivery:
 
     def health(self) -> Health:
         return self.fallback.health()
+
+
+class TenantIdentityVerification:
+    """``IdentityVerification`` by tenant: the tenant's ``idv`` connector, else ``fallback`` (the
+    deployment's, itself the fake when nothing is configured)."""
+
+    def __init__(self, adapters: TenantAdapters, *, fallback: IdentityVerification) -> None:
+        self._adapters, self.fallback = adapters, fallback
+
+    def own(self, tenant_id: str) -> IdentityVerification | None:
+        """The tenant's own integration (its webhooks' secret); None: the deployment's."""
+        return self._adapters.configured(tenant_id, "idv")
+
+    def start(self, *, tenant_id: str, person: Person, reference: str) -> IdvSession:
+        chosen = self.own(tenant_id) or self.fallback
+        return chosen.start(tenant_id=tenant_id, person=person, reference=reference)

@@ -5,15 +5,16 @@ The models are the adapters' own where they have one (``LdapSettings``, ``OktaSe
 ``EntraSettings`` with their credential modes, ``TicketingSettings``,
 ``SmtpSettings``, ``SlackSettings``, ``TeamsSettings``, ``WebhookSettings``,
 ``TwilioVerifySettings``); the kinds whose adapters take keyword arguments get a small model here
-with the same fields. Every model forbids
-unknown fields and takes secrets as ``SecretRef`` only, so an inline password is refused with its
-field's name, before anything is written.
+with the same fields (``twilio``, ``ari``, ``veriff``, ``keycloak``, ``google``). An adapter that
+vendors call back (Twilio) is told its row's tenant, so it gives the vendor that tenant's webhook
+URLs. Every model forbids unknown fields and takes secrets as ``SecretRef`` only, so an inline
+password is refused with its field's name, before anything is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +23,8 @@ from deskguard.adapters.channels.slack import SlackNotifier, SlackSettings
 from deskguard.adapters.channels.smtp import SmtpNotifier, SmtpSettings
 from deskguard.adapters.channels.teams import TeamsNotifier, TeamsSettings
 from deskguard.adapters.channels.twilio_verify import TwilioVerifyDelivery, TwilioVerifySettings
+from deskguard.adapters.channels.veriff import API as VERIFF_API
+from deskguard.adapters.channels.veriff import VeriffIdentityVerification
 from deskguard.adapters.channels.webhooks import WebhookNotifier, WebhookSettings
 from deskguard.adapters.connectors.secrets import SecretRef
 from deskguard.adapters.idp.entra import EntraIdentityProvider, graph_client
@@ -65,6 +68,13 @@ class TwilioSettings(_Kwargs):
     callback_base_url: str = Field(pattern=r"^https://", description="deskguard's public base URL")
 
 
+class VeriffSettings(_Kwargs):
+    api_key: SecretRef = Field(description="the integration's API key (X-AUTH-CLIENT)")
+    shared_secret: SecretRef = Field(description="its shared secret key: signs the decision webhooks")
+    api_url: str = Field(default=VERIFF_API, pattern=r"^https://")
+    callback_url: str = Field(default="", pattern=r"^(|https://.+)$", description="the person's return page")
+
+
 class AriSettings(_Kwargs):
     url: str = Field(pattern=r"^https?://", description="http(s)://asterisk:8088")
     user: str = Field(min_length=1)
@@ -77,6 +87,7 @@ class AriSettings(_Kwargs):
 class Deps:
     clock: Clock
     randomness: Randomness
+    tenant_id: str | None = None  # the row's tenant, set by ``build``: its adapters' webhook URLs
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +125,12 @@ def _google(s: GoogleSettings, d: Deps) -> GoogleWorkspaceIdentityProvider:
     return GoogleWorkspaceIdentityProvider(google=client, randomness=d.randomness)
 
 
+def _veriff(s: VeriffSettings) -> dict[str, str]:
+    fields = s.model_dump()
+    fields["api_base"] = fields.pop("api_url")
+    return fields
+
+
 KINDS: Mapping[str, Kind] = {
     "ldap": Kind(LdapSettings, lambda s, d: LdapIdentityProvider(s, randomness=d.randomness)),
     "okta": Kind(OktaSettings, _okta),
@@ -121,9 +138,10 @@ KINDS: Mapping[str, Kind] = {
     "keycloak": Kind(KeycloakSettings, _keycloak),
     "google": Kind(GoogleSettings, _google),
     **{vendor: _ticketing(vendor) for vendor in TICKETING},
-    "twilio": Kind(TwilioSettings, lambda s, _d: TwilioTelephony(**s.model_dump())),
+    "twilio": Kind(TwilioSettings, lambda s, d: TwilioTelephony(**s.model_dump(), tenant_id=d.tenant_id)),
     "ari": Kind(AriSettings, lambda s, _d: AriTelephony(**s.model_dump())),
     "twilio_verify": Kind(TwilioVerifySettings, lambda s, _d: TwilioVerifyDelivery(s)),
+    "veriff": Kind(VeriffSettings, lambda s, _d: VeriffIdentityVerification(**_veriff(s))),
     "smtp": Kind(SmtpSettings, lambda s, _d: SmtpNotifier(s)),
     "slack": Kind(SlackSettings, lambda s, _d: SlackNotifier(s)),
     "teams": Kind(TeamsSettings, lambda s, _d: TeamsNotifier(s)),
@@ -178,6 +196,6 @@ def build(connector: TenantConnector, *, deps: Deps) -> Any:
         if connector.kind not in KINDS:
             raise ValidationFailed(f"kind: {connector.kind!r} is not an adapter", field="kind")
         model = _parsed(connector.kind, connector.settings)
-        return KINDS[connector.kind].build(model, deps)
+        return KINDS[connector.kind].build(model, replace(deps, tenant_id=connector.tenant_id))
     except (ConfigurationError, ValidationFailed) as exc:
         raise ConfigurationError(f"{where}: {exc.message}", field=exc.field) from None

@@ -139,11 +139,16 @@ class TenantTicketing:
 
 
 class TenantTelephony:
-    """``Telephony`` by tenant. Twilio's callbacks are verified with the deployment's Twilio
-    (``fallback``): a tenant's own Twilio account must share its callback URL and token."""
+    """``Telephony`` by tenant. A tenant's own Twilio account gives Twilio the tenant's callback URLs
+    (``/api/v1/webhooks/twilio/<tenant>/...``), whose route verifies them with that account's token
+    (``own``); the deployment's routes verify the deployment's (``fallback``)."""
 
     def __init__(self, adapters: TenantAdapters, *, fallback: Telephony) -> None:
         self._adapters, self.fallback = adapters, fallback
+
+    def own(self, tenant_id: str) -> Telephony | None:
+        """The tenant's own telephony adapter (its inbound webhooks' secret); None: the deployment's."""
+        return self._adapters.configured(tenant_id, "telephony")
 
     def place_verification_call(
         self, *, tenant_id: str, to_number: str, reference: str, spoken_code: str
@@ -160,6 +165,12 @@ class TenantResponseNotifier:
 
     def __init__(self, adapters: TenantAdapters, *, fallback: ResponseNotifier) -> None:
         self._adapters, self.fallback = adapters, fallback
+
+    def own(self, tenant_id: str, channel: str) -> Any | None:
+        """The tenant's own ``notify.<channel>`` adapter (a Slack app answers the clicks on what it
+        posted); None when the tenant has none."""
+        name = f"notify.{channel}"
+        return self._adapters.configured(tenant_id, name) if name in PORT_KINDS else None
 
     def send(
         self, *, tenant_id: str, channel: str, to: str, subject: str, text: str, idempotency_key: str

@@ -12,11 +12,17 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from deskguard.adapters.channels.slack import signature
+from deskguard.adapters.channels.slack import decision_buttons, request_reference, signature
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 RESPONSE_URL = "https://hooks.slack.com/actions/T0DESK/6048571234567/WdRkQk1RzW2y5FT5M0xYd4rZ"
 PATH = "/api/v1/webhooks/slack/interactions"
+
+
+def buttons_of(*, tenant_id: str, request_id: str, params_hash: str) -> list[dict[str, Any]]:
+    """The Approve / Deny block of the message posted for this request (what a click carries)."""
+    reference = request_reference(tenant_id=tenant_id, request_id=request_id, params_hash=params_hash)
+    return [decision_buttons(reference, confirm="Reset MFA factors.")]
 
 
 def button(blocks: list[dict[str, Any]], verdict: str) -> dict[str, Any]:

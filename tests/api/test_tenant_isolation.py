@@ -98,6 +98,13 @@ BODIES: dict[tuple[str, str], dict | None] = {
 # Authenticated by the tenant's own HMAC key, not by an operator: tested in test_detection_api.py
 # (another tenant's key is refused with 401 before anything is read).
 SIGNED = {("POST", "/api/v1/hooks/{source}/{tenant_id}")}
+# vendors' webhooks of a tenant's own accounts, signed with that tenant's secrets: test_tenant_webhooks.py
+SIGNED |= {
+    ("POST", "/api/v1/webhooks/twilio/{tenant_id}/gather"),
+    ("POST", "/api/v1/webhooks/twilio/{tenant_id}/status"),
+    ("POST", "/api/v1/webhooks/slack/{tenant_id}/interactions"),
+    ("POST", "/api/v1/webhooks/idv/{tenant_id}/veriff"),
+}
 QUERY = {"/api/v1/tenants/{tenant_id}/persons": {"q": "Person"}}
 QUERY["/api/v1/tenants/{tenant_id}/providers/{provider_id}/assurance/items/{item_id}/evidence"] = {
     "name": "a.pdf"

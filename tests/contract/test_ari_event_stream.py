@@ -19,6 +19,7 @@ from deskguard.adapters.connectors.retry import Backoff
 from deskguard.app import requests, verification
 from deskguard.app.context import AppContext
 from deskguard.app.requests import RequestDraft
+from deskguard.bootstrap_routing import TenantAdapters, TenantTelephony
 from deskguard.domain.requests import Proof, ProofStatus
 from deskguard.workers.ari_events import AriEvents
 from world import World, build_world
@@ -187,7 +188,11 @@ def test_serve_runs_the_stream_only_for_ari(desk: Desk) -> None:
     from deskguard.cli.main import _ari_events
 
     assert _ari_events(SimpleNamespace(ctx=desk.world.ctx)) is None  # the fake telephony: no stream
-    started = _ari_events(SimpleNamespace(ctx=desk.ctx))
+    # as bootstrap wires it: the deployment's ARI behind the per-tenant routing
+    adapters = TenantAdapters(reads=desk.ctx.reads, build=lambda row: None)
+    routed = TenantTelephony(adapters, fallback=desk.ctx.channels.telephony)
+    wired = replace(desk.ctx, channels=replace(desk.ctx.channels, telephony=routed))
+    started = _ari_events(SimpleNamespace(ctx=wired))
     assert started is not None
     try:
         desk.far.wait_connected(2)  # the fixture's worker, then the one serve started

@@ -19,6 +19,7 @@ Each completion re-decides the request (``settle``).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -421,22 +422,35 @@ def respond_push(
         return _finish(ctx, uow, proof=proof, actor=actor, ok=True)
 
 
+Owner = Callable[[str], bool]  # may the vendor account that signed a report settle this tenant's proof?
+
+
 def _channel_outcome(
-    ctx: AppContext, *, ref: str, method: ProofMethod, ok: bool, failure: str, missing: NotFound
+    ctx: AppContext,
+    *,
+    ref: str,
+    method: ProofMethod,
+    ok: bool,
+    failure: str,
+    missing: NotFound,
+    owner: Owner | None = None,
 ) -> Proof:
-    """A provider reports the outcome of a proof it ran (a call, an identity check)."""
+    """A provider reports the outcome of a proof it ran (a call, an identity check). A proof of a
+    tenant ``owner`` refuses is ``missing``, word for word: no oracle of another tenant's proofs."""
     with ctx.uow() as uow:
         found = uow.proofs.find_by_channel_ref(ref)
-        if found is None:
+        if found is None or (owner is not None and not owner(found.tenant_id)):
             raise missing
         proof = _pending(ctx, uow, tenant_id=found.tenant_id, proof_id=found.id, method=method)
         return _finish(ctx, uow, proof=proof, actor=SYSTEM, ok=ok, final=not ok, reason="" if ok else failure)
 
 
-def callback_result(ctx: AppContext, *, call_id: str, confirmed: bool) -> Proof:
-    """The telephony provider reports the keypad answer of an automated call-back."""
+def callback_result(ctx: AppContext, *, call_id: str, confirmed: bool, owner: Owner | None = None) -> Proof:
+    """The telephony provider reports the keypad answer of an automated call-back; ``owner`` says
+    which tenants' calls the signing account may settle (the webhook routes, by whose secret)."""
     return _channel_outcome(
         ctx,
+        owner=owner,
         ref=f"call:{call_id}",
         method=ProofMethod.CALLBACK_AUTOMATED,
         ok=confirmed,
@@ -484,10 +498,11 @@ def confirm_as_manager(
         )
 
 
-def idv_result(ctx: AppContext, *, session_id: str, verified: bool) -> Proof:
-    """The identity-verification service reports its verdict."""
+def idv_result(ctx: AppContext, *, session_id: str, verified: bool, owner: Owner | None = None) -> Proof:
+    """The identity-verification service reports its verdict (``owner``: as in ``callback_result``)."""
     return _channel_outcome(
         ctx,
+        owner=owner,
         ref=f"idv:{session_id}",
         method=ProofMethod.EXTERNAL_IDV,
         ok=verified,

@@ -145,7 +145,9 @@ def _ari_events(runtime: Runtime) -> AriEvents | None:
     from deskguard.adapters.telephony.ari import AriTelephony
     from deskguard.workers.ari_events import AriEvents
 
-    telephony = runtime.ctx.channels.telephony
+    # the deployment's own adapter, behind the per-tenant routing (a tenant's own ARI has no stream yet)
+    routed = runtime.ctx.channels.telephony
+    telephony = getattr(routed, "fallback", routed)
     if not isinstance(telephony, AriTelephony):
         return None
     events = AriEvents(runtime.ctx, telephony)

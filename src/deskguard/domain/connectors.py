@@ -2,7 +2,7 @@
 
 An MSP serves many client tenants, each with its own directory and ticketing. A
 ``TenantConnector`` row says that, for tenant T, the port ``name`` (``idp``, ``ticketing``,
-``telephony``, ``otp``, ``notify.email``...) is served by adapter ``kind`` (``ldap``, ``okta``...)
+``telephony``, ``otp``, ``idv``, ``notify.email``...) is served by adapter ``kind`` (``ldap``, ``okta``...)
 with these settings. Settings hold secrets only as references (``env://NAME``, ``file:///path``); the
 ``ConnectorRegistry`` (built by the composition root, ``bootstrap_connectors``) checks them with the
 adapter's own typed settings model, builds the adapters, and tells which one serves a port now: the
@@ -24,6 +24,7 @@ PORT_KINDS: Mapping[str, tuple[str, ...]] = {
     "ticketing": ("servicenow", "jsm", "zendesk", "glpi"),
     "telephony": ("twilio", "ari"),
     "otp": ("twilio_verify",),
+    "idv": ("veriff",),
     "notify.email": ("smtp",),
     "notify.slack": ("slack",),
     "notify.teams": ("teams",),

@@ -28,11 +28,11 @@ import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from deskguard.adapters.channels.delivery import DeliveryMemo, require_channel
 from deskguard.adapters.connectors.http import DEFAULT_TIMEOUT, json_body, send
@@ -60,6 +60,13 @@ class SlackSettings(BaseModel):
         default=None,
         pattern=r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,})$",
         description="where approval requests are posted (#channel or channel id); unset: none",
+    )
+    operator_map: dict[
+        Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")],
+        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+    ] = Field(
+        default_factory=dict,
+        description="Slack user id -> deskguard operator id of the clickers (else their Slack e-mail)",
     )
 
 
@@ -205,6 +212,22 @@ class SlackNotifier:
         self._token = resolve(settings.bot_token, field="slack_bot_token")
         self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._memo = DeliveryMemo()
+        # built now, so that an unreadable signing secret fails the build, not a click
+        self._interactions = (
+            SlackInteractions(
+                signing_secret=settings.signing_secret,
+                bot_token=settings.bot_token,
+                operator_map=settings.operator_map,
+                client=self._client,
+            )
+            if settings.signing_secret is not None
+            else None
+        )
+
+    def interactions(self) -> SlackInteractions | None:
+        """This Slack app's Interactivity side (its signing secret, bot token and operator map);
+        None without a signing secret: the clicks then reach the deployment's Slack app."""
+        return self._interactions
 
     def send(
         self, *, tenant_id: str, channel: str, to: str, subject: str, text: str, idempotency_key: str

@@ -4,7 +4,10 @@ A call-back is one ``POST /2010-04-01/Accounts/{AccountSid}/Calls.json`` (form-e
 ``From``, ``Twiml``, ``StatusCallback``; basic auth AccountSid + auth token, the token read from a
 ``SecretRef``). The TwiML reads the code out and ``<Gather input="dtmf" numDigits=...>`` collects
 it on the keypad; Twilio then posts the digits to deskguard's ``/api/v1/webhooks/twilio/gather``,
-and the final call status to ``/api/v1/webhooks/twilio/status``.
+and the final call status to ``/api/v1/webhooks/twilio/status``. A tenant's own Twilio account
+(``tenant_id`` given: a ``telephony`` connector of that tenant) gives Twilio the tenant's URLs,
+``/api/v1/webhooks/twilio/<tenant>/gather|status``, whose route checks the signature with that
+account's token (``webhook_paths``).
 
 The expected code is not stored anywhere: the gather ``action`` URL carries ``ref`` (the proof id)
 and ``k``, an HMAC-SHA256 of ``ref:code`` keyed by the auth token. Twilio signs the whole URL with
@@ -36,6 +39,7 @@ VENDOR = "Twilio"
 API = "https://api.twilio.com"
 GATHER_PATH = "/api/v1/webhooks/twilio/gather"
 STATUS_PATH = "/api/v1/webhooks/twilio/status"
+WEBHOOKS = "/api/v1/webhooks/twilio"
 FAILED_STATUSES = frozenset({"busy", "no-answer", "failed", "canceled"})
 
 Params = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -53,6 +57,14 @@ def verify_twilio_signature(url: str, params: Params, signature: str, auth_token
     digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
     expected = base64.b64encode(digest).decode()
     return bool(signature) and hmac.compare_digest(expected.encode(), signature.encode())
+
+
+def webhook_paths(tenant_id: str | None) -> tuple[str, str]:
+    """(gather, status) paths Twilio is given: the deployment's, or a tenant's own account's."""
+    if tenant_id is None:
+        return GATHER_PATH, STATUS_PATH
+    base = f"{WEBHOOKS}/{quote(tenant_id, safe='')}"
+    return f"{base}/gather", f"{base}/status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +106,7 @@ class TwilioTelephony:
         api_base: str = API,
         client: httpx.Client | None = None,
         ring_timeout_s: int = 30,
+        tenant_id: str | None = None,  # a tenant's own account: Twilio calls back the tenant's URLs
     ) -> None:
         if not account_sid.startswith("AC"):
             raise ConfigurationError(
@@ -106,6 +119,8 @@ class TwilioTelephony:
         self._base = public_base(callback_base_url)
         self._api = api_base.rstrip("/")
         self._ring = ring_timeout_s
+        self.tenant_id = tenant_id
+        self._gather, self._status = webhook_paths(tenant_id)
         self._client = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
 
     # --- placing the call ------------------------------------------------------------------------
@@ -116,7 +131,7 @@ class TwilioTelephony:
             "To": to_number,
             "From": self._from,
             "Twiml": self.twiml(reference=reference, spoken_code=spoken_code),
-            "StatusCallback": self._base + STATUS_PATH,
+            "StatusCallback": self._base + self._status,
             "Timeout": str(self._ring),
         }
         url = f"{self._api}/2010-04-01/Accounts/{quote(self._sid, safe='')}/Calls.json"
@@ -133,7 +148,7 @@ class TwilioTelephony:
     def twiml(self, *, reference: str, spoken_code: str) -> str:
         """The call's script: the code read digit by digit (twice), then a keypad gather."""
         query = urlencode({"ref": reference, "k": self._expect(reference, spoken_code)})
-        action = quoteattr(f"{self._base}{GATHER_PATH}?{query}")
+        action = quoteattr(f"{self._base}{self._gather}?{query}")
         digits = escape(", ".join(spoken_code))
         say = (
             "This is your IT helpdesk security check. If you asked the helpdesk for help, "

@@ -17,24 +17,34 @@
    why in plain words (``refusal_text``), and is logged as ``slack_interaction_refused`` with the
    Slack user, team and the error code.
 
-The route answers 404 unless ``DESKGUARD_SLACK_SIGNING_SECRET`` is set.
+The route answers 404 unless ``DESKGUARD_SLACK_SIGNING_SECRET`` is set; it decides the requests of
+tenants whose Slack app is the deployment's (no ``notify.slack`` connector with a signing secret of
+its own). A tenant's own Slack app (its ``notify.slack`` connector with ``signing_secret``) has the
+Request URL ``/api/v1/webhooks/slack/{tenant_id}/interactions``: checked with that app's signing
+secret (same 5-minute window), its clickers mapped by that connector's ``operator_map`` and bot
+token, and only that tenant's requests decided (a reference naming another tenant is refused as an
+unknown request); everything that cannot be checked there is one 404 (``api.webhook_tenants``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from deskguard.adapters.channels.slack import (
     BlockAction,
     SlackInteractions,
+    SlackNotifier,
     SlackSignatureError,
     decided_blocks,
     parse_request_reference,
 )
 from deskguard.api.deps import Ctx
+from deskguard.api.webhook_tenants import deployment_serves, only, refused, tenant_adapter
 from deskguard.app.approvals import decide_approval
 from deskguard.app.auth import resolve_subject
 from deskguard.app.context import AppContext
@@ -90,20 +100,25 @@ def _operator(ctx: AppContext, slack: SlackInteractions, action: BlockAction) ->
         if operator is None:
             raise Unauthenticated(
                 f"Slack user {action.user_id} is not a deskguard operator "
-                "(no DESKGUARD_SLACK_OPERATOR_MAP entry, no operator with their e-mail)",
+                "(no operator map entry, no operator with their e-mail)",
                 code="unauthenticated.slack_user",
             )
         actor = resolve_subject(uow, subject_kind="operator", subject_id=operator.id, tenant_id=None)
         return actor, operator
 
 
-def apply_click(ctx: AppContext, slack: SlackInteractions, action: BlockAction) -> None:
-    """After the acknowledgement: decide, then tell Slack (never raises: Slack has had its 200)."""
+def apply_click(
+    ctx: AppContext, slack: SlackInteractions, action: BlockAction, owner: Callable[[str], bool] | None = None
+) -> None:
+    """After the acknowledgement: decide, then tell Slack (never raises: Slack has had its 200).
+    ``owner``: the tenants whose requests this Slack app may decide; another's is an unknown request."""
     try:
         try:
             tenant_id, request_id, params_hash = parse_request_reference(action.reference)
         except ValueError as exc:
             raise ValidationFailed(str(exc), code="not_a_request") from None
+        if owner is not None and not owner(tenant_id):
+            raise NotFound(f"request {request_id} not found", code="not_found.request")
         actor, operator = _operator(ctx, slack, action)
         comment = f"{DONE[action.verdict].lower()} in Slack by {action.user_name or action.user_id}"
         request = decide_approval(
@@ -161,9 +176,43 @@ async def interactions(request: Request, ctx: Ctx, background: BackgroundTasks) 
         slack.verify(headers=request.headers, body=body, now=ctx.clock.now().timestamp())
     except SlackSignatureError as exc:
         raise Unauthenticated(str(exc)) from None
+    action = _action(slack, body)
+    port = ctx.channels.response_notifier
+
+    def owner(tenant_id: str) -> bool:
+        return deployment_serves(port, tenant_id, "slack", inbound=_own_app)
+
+    background.add_task(apply_click, ctx, slack, action, owner)  # a sync task: Starlette runs it in a thread
+    return Response(status_code=200)
+
+
+@router.post("/{tenant_id}/interactions", summary="Approve/Deny clicks from a tenant's own Slack app")
+async def tenant_interactions(
+    tenant_id: str, request: Request, ctx: Ctx, background: BackgroundTasks
+) -> Response:
+    notifier = await run_in_threadpool(
+        tenant_adapter, ctx.channels.response_notifier, tenant_id, "slack", vendor=SlackNotifier, name="slack"
+    )
+    slack = notifier.interactions()
+    if slack is None:
+        raise refused(tenant_id=tenant_id, vendor="slack", reason="the Slack connector has no signing_secret")
+    body = await request.body()
     try:
-        action = slack.parse(body)
+        slack.verify(headers=request.headers, body=body, now=ctx.clock.now().timestamp())
+    except SlackSignatureError as exc:
+        raise refused(tenant_id=tenant_id, vendor="slack", reason=str(exc)) from None
+    action = _action(slack, body)
+    background.add_task(apply_click, ctx, slack, action, only(tenant_id))
+    return Response(status_code=200)
+
+
+def _own_app(adapter: object) -> bool:
+    """A tenant's Slack connector with a signing secret is its own Slack app, with its own URL."""
+    return isinstance(adapter, SlackNotifier) and adapter.interactions() is not None
+
+
+def _action(slack: SlackInteractions, body: bytes) -> BlockAction:
+    try:
+        return slack.parse(body)
     except ValueError as exc:
         raise ValidationFailed(str(exc), field=str(exc).split(":", 1)[0]) from None
-    background.add_task(apply_click, ctx, slack, action)  # a sync task: Starlette runs it in a thread
-    return Response(status_code=200)
