@@ -128,6 +128,7 @@ class Replayer:
         self.raised_at: dict[str, float] = {}
         self.events = 0
         self.quarantined = 0
+        self.calls = {c.get("call_id"): c for c in reversed(data.records["calls.ndjson"])}  # first wins
         with ctx.reads() as uow:
             self.operators = {op: uow.operators.get(oid) for op, oid in data.operator_ids.items()}
             self.providers = {p.id: p.kind.value for p in uow.providers.list()}
@@ -222,9 +223,7 @@ class Replayer:
         agent = self.operator(req["operator"])
         ticket_id = None
         if req.get("ticket"):
-            call = next(
-                (c for c in self.data.records["calls.ndjson"] if c.get("call_id") == req.get("call_id")), {}
-            )
+            call = self.calls.get(req.get("call_id"), {})
             ticket = directory.open_ticket(
                 self.ctx,
                 actor=agent,
