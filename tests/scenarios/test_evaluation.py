@@ -59,6 +59,9 @@ def test_the_command_prints_the_table_and_writes_json_and_html(dataset: Path, tm
     assert (
         document["targets_met"] is True and len(document["scenarios"]) == 2 * document["summary"]["attacks"]
     )
+    summary = document["summary"]
+    assert sum(document["history_alerts_by_rule"].values()) == summary["history_alerts"]
+    assert summary["benign_helpdesk_actions"] > 0 and summary["false_alerts"] == 0
     page = html.read_text()
     assert page.count("<svg") == 3 and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page and "<link" not in page

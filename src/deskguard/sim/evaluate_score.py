@@ -16,6 +16,7 @@ Pure: given the replay (``evaluate_replay.Replay``) and the labels, ``score`` re
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +61,7 @@ class Evaluation:
     alerts_over_time: list[dict[str, Any]]  # per simulated day: true and false alerts
     false_alerts: list[dict[str, Any]]
     kpis: list[dict[str, Any]] = field(default_factory=list)  # the seed's monthly KPIs per tenant
+    history_by_rule: dict[str, int] = field(default_factory=dict)  # alerts raised while learning, per rule
 
     @property
     def met(self) -> bool:
@@ -75,6 +77,7 @@ class Evaluation:
             "scenarios": [asdict(label) for label in self.labels],
             "alerts_over_time": self.alerts_over_time,
             "false_alerts": self.false_alerts,
+            "history_alerts_by_rule": self.history_by_rule,
             "monthly_kpis": self.kpis,
         }
 
@@ -144,7 +147,9 @@ def score(data: Dataset, replay: Replay) -> Evaluation:
             result.miss = "" if result.ok else f"its twin raised {', '.join(result.rules)}"
         results.append(result)
     false = [a for a in live if a.id not in true_ids]
-    return _evaluation(data, replay, results, live, false, raised, learning=len(learning))
+    evaluation = _evaluation(data, replay, results, live, false, raised, learning=len(learning))
+    evaluation.history_by_rule = dict(sorted(Counter(a.rule_id for a in learning).items()))
+    return evaluation
 
 
 def _judge_attack(
