@@ -30,7 +30,7 @@ from deskguard.domain.ports import (
     Ticketing,
     UnitOfWorkFactory,
 )
-from deskguard.domain.ports_approvals import ApprovalMessenger, ApprovalNotice
+from deskguard.domain.ports_approvals import ApprovalMessenger, ApprovalNotice, ApprovalUpdater
 from deskguard.domain.ports_response import TicketResolver
 
 
@@ -161,7 +161,8 @@ class TenantTelephony:
 
 class TenantResponseNotifier:
     """The runbooks' notifier by tenant and channel: ``notify.<channel>`` when the tenant has it;
-    and the approval messages (``post_approval``), by the tenant's own adapter only."""
+    and the approval messages (``post_approval``, ``update_approval``), by the tenant's own adapter
+    only."""
 
     def __init__(self, adapters: TenantAdapters, *, fallback: ResponseNotifier) -> None:
         self._adapters, self.fallback = adapters, fallback
@@ -197,6 +198,30 @@ class TenantResponseNotifier:
             raise ConnectorError(f"tenant {tenant_id} has no {name} connector that posts approval messages")
         return own.post_approval(
             tenant_id=tenant_id, channel=channel, to=to, notice=notice, idempotency_key=idempotency_key
+        )
+
+    def update_approval(
+        self,
+        *,
+        tenant_id: str,
+        channel: str,
+        message_ref: str,
+        notice: ApprovalNotice,
+        outcome: str,
+        idempotency_key: str,
+    ) -> str:
+        """``ApprovalUpdater``: the tenant's own ``notify.<channel>`` adapter, which posted it."""
+        name = f"notify.{channel}"
+        own = self._adapters.configured(tenant_id, name) if name in PORT_KINDS else None
+        if not isinstance(own, ApprovalUpdater):
+            raise ConnectorError(f"tenant {tenant_id} has no {name} connector that updates approval messages")
+        return own.update_approval(
+            tenant_id=tenant_id,
+            channel=channel,
+            message_ref=message_ref,
+            notice=notice,
+            outcome=outcome,
+            idempotency_key=idempotency_key,
         )
 
 

@@ -9,134 +9,23 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import respx
-from fastapi.testclient import TestClient
-from slack_kit import PATH, RESPONSE_URL, SECRET, click_body, signed_headers
+from slack_kit import CHANNEL, POSTED, Desk, open_desk
 
-from deskguard.adapters.channels.slack import API, SlackInteractions, request_reference
-from deskguard.api.app import create_app
-from deskguard.app import requests, verification
+from deskguard.adapters.channels.slack import request_reference
 from deskguard.app.approval_notices import KIND
-from deskguard.app.auth import issue_token
-from deskguard.app.requests import RequestDraft
-from deskguard.bootstrap_connectors import Deps, validate
-from deskguard.bootstrap_connectors import build as build_connector
-from deskguard.bootstrap_routing import Registry, TenantAdapters, TenantResponseNotifier
 from deskguard.domain.events import EventType
-from deskguard.domain.requests import ActionRequest, RequestState
-from deskguard.domain.response import ResponseStep, StepStatus
-from deskguard.workers.responder import Responder
-from http_client import WEBHOOK_KEY
-from world import World, build_world
-
-CHANNEL = "#helpdesk-approvals"
-POSTED = {"ok": True, "channel": "C0APR", "ts": "1764583200.000100"}
-
-
-@dataclass
-class Desk:
-    world: World
-    client: TestClient
-    slack: respx.Route  # chat.postMessage
-    hooks: respx.Route  # the clicked message's response_url
-    responder: Responder
-    tokens: dict[str, str]
-
-    def api(self, method: str, path: str, who: str, body: object = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
-        return self.client.request(method, f"/api/v1/tenants/t_a{path}", json=body, headers=headers)
-
-    def configure(self, **settings: Any) -> None:
-        body = {"kind": "slack", "settings": {"bot_token": "env://DG_TENANT_SLACK_BOT", **settings}}
-        r = self.api("PUT", "/connectors/notify.slack", "admin", body)
-        assert r.status_code == 200, r.text
-
-    def waiting(self, *, by: str = "agent", person: str = "plain") -> ActionRequest:
-        """An MFA reset proven by push and call-back: waiting for one supervisor's approval."""
-        ctx, w = self.world.ctx, self.world
-        request = requests.open_request(
-            ctx, actor=w.operator(by), tenant_id="t_a", draft=RequestDraft(kind="reset_mfa", person_id=person)
-        )
-        for method in ("push_number_match", "callback_automated"):
-            proof = verification.start_proof(
-                ctx, actor=w.operator(by), tenant_id="t_a", request_id=request.id, method=method
-            )
-            if method == "push_number_match":
-                verification.respond_push(
-                    ctx,
-                    actor=w.person(person),
-                    tenant_id="t_a",
-                    proof_id=proof.id,
-                    approve=True,
-                    number=proof.challenge["number_to_read_out"],
-                )
-            else:
-                verification.callback_result(ctx, call_id=proof.challenge["call_id"], confirmed=True)
-        found = self.state(request)
-        assert found.state == RequestState.PENDING_APPROVAL
-        return found
-
-    def state(self, request: ActionRequest) -> ActionRequest:
-        with self.world.ctx.reads() as uow:
-            found = uow.requests.get(tenant_id="t_a", request_id=request.id)
-        assert found is not None
-        return found
-
-    def notices(self) -> list[ResponseStep]:
-        with self.world.ctx.reads() as uow:
-            steps = uow.response_steps.list(tenant_id="t_a", limit=1000)
-        return sorted((s for s in steps if s.kind == KIND), key=lambda s: (s.run_id, s.index))
-
-    def posted(self) -> list[dict[str, Any]]:
-        return [json.loads(call.request.content) for call in self.slack.calls]
-
-    def click(self, blocks: list[dict[str, Any]], *, user: str, verdict: str = "approve") -> httpx.Response:
-        body = click_body(blocks, user=user, verdict=verdict)
-        headers = signed_headers(body, now=self.world.clock.now().timestamp())
-        return self.client.post(PATH, content=body, headers=headers)
-
-    def answers(self) -> list[dict[str, Any]]:
-        return [json.loads(call.request.content) for call in self.hooks.calls]
+from deskguard.domain.requests import RequestState
+from deskguard.domain.response import StepStatus
 
 
 @pytest.fixture
 def desk(uow_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    monkeypatch.setenv("DG_TENANT_SLACK_BOT", "xoxb-tenant-a")
-    monkeypatch.setenv("DG_SLACK_SIGNING", SECRET)
-    world = build_world(uow_factory)
-    # the composition root's routing (bootstrap.build): the tenant's own notify.slack, else the fake
-    tenants = TenantAdapters(
-        reads=world.ctx.reads,
-        build=partial(build_connector, deps=Deps(clock=world.ctx.clock, randomness=world.ctx.random)),
-    )
-    notifier = TenantResponseNotifier(tenants, fallback=world.response_notifier)
-    world.ctx = replace(
-        world.ctx,
-        channels=replace(world.ctx.channels, response_notifier=notifier),
-        connectors=Registry(tenants, deployment={"notify.slack": world.response_notifier}, validate=validate),
-    )
-    tokens: dict[str, str] = {}
-    with world.ctx.uow() as uow:
-        for oid in ("admin", "sup", "sup2"):
-            tokens[oid] = issue_token(world.ctx, uow, subject_kind="operator", subject_id=oid, label="test")
-        uow.commit()
-    with respx.mock(assert_all_called=False) as mock:
-        slack = mock.post(API).mock(return_value=httpx.Response(200, json=POSTED))
-        hooks = mock.post(RESPONSE_URL).mock(return_value=httpx.Response(200, text="ok"))
-        app = create_app(world.ctx, webhook_key=WEBHOOK_KEY)
-        app.state.slack = SlackInteractions(
-            signing_secret="env://DG_SLACK_SIGNING",
-            operator_map={"U0SUP": "sup", "U0SUP2": "sup2", "U0AGENT": "agent"},
-            client=httpx.Client(),
-        )
-        with TestClient(app) as client:
-            yield Desk(world, client, slack, hooks, Responder(world.ctx), tokens)
+    with open_desk(uow_factory, monkeypatch) as opened:
+        yield opened
 
 
 def test_a_request_waiting_for_approval_is_posted_once_with_its_reference(desk: Desk) -> None:

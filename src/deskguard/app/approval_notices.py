@@ -1,8 +1,10 @@
-"""The approvers' channel gets the request: one Slack message with Approve / Deny when it waits for them.
+"""The approvers' channels get the request: a Slack message with Approve / Deny, a Teams card linking
+to the console's approval page, when it waits for them.
 
 When a request enters ``pending_approval`` (``app.requests.move_request``) and its tenant's
-``notify.slack`` connector names an ``approvals_channel``, ``queue`` stores one step of kind
-``approval_notice`` in the transaction that records the state: the message's content, fixed now
+``notify.slack`` connector names an ``approvals_channel`` and/or its ``notify.teams`` connector an
+``approvals_webhook``, ``queue`` stores one step of kind ``approval_notice`` per channel in the
+transaction that records the state (the same notice in each): the message's content, fixed now
 (``ApprovalNotice``: who asks, for whom, the action, the proofs, the risk and its reasons, the
 ticket) and the request's parameters hash, which the buttons carry (``request/<tenant>/<request>/
 <params hash>``), so a click on a message for parameters that changed since is refused by the
@@ -15,7 +17,9 @@ posting it reads the request again: one decided, expired or changed meanwhile is
 step is done, saying so). A timeout or a 429/5xx is retried with back-off, a refusal fails the step,
 each outcome a ``response.step`` event on the ledger; the request stays pending either way and the
 console's approval inbox and ``POST …/approvals`` work as without Slack. Each entry into
-``pending_approval`` is one message: the step index counts the entries, never the attempts.
+``pending_approval`` is one message per channel: the step index counts the steps, never the
+attempts. A Teams card cannot round-trip a click: its one link opens the console's page for the
+request. When the request leaves the state, ``app.approval_updates`` rewrites the Slack message.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from deskguard.domain.response import ResponseStep
 KIND = "approval_notice"
 RUNBOOK = "deskguard.approval_notice"  # the steps' runbook id: no runbook file, deskguard's own
 CONNECTOR = "notify.slack"
-MAX_ENTRIES = 100  # entries into pending_approval one request can have messages for
+TEAMS_CONNECTOR = "notify.teams"
+TEAMS_TO = "approvals_webhook"  # the step's recipient: the Teams connector's approvers' webhook
+MAX_STEPS = 200  # the steps (posts and updates, app.approval_updates) one request's run can have
 
 
 def run_id_of(request_id: str) -> str:
@@ -58,39 +64,68 @@ def approvals_channel(uow: UnitOfWork, *, tenant_id: str) -> str | None:
     return channel if isinstance(channel, str) and channel else None
 
 
-def queue(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest) -> ResponseStep | None:
-    """In the caller's transaction, as ``request`` enters ``pending_approval``: the step that posts
-    its approval message; None when the tenant has no approvers' channel."""
-    if request.state != RequestState.PENDING_APPROVAL:
-        return None
-    to = approvals_channel(uow, tenant_id=request.tenant_id)
-    if to is None:
-        return None
-    run_id = run_id_of(request.id)
-    index = next(
+def approvals_webhook_set(uow: UnitOfWork, *, tenant_id: str) -> bool:
+    """Whether the tenant's Teams connector names an approvers' webhook (the URL itself stays in the
+    adapter: it is a credential, never in a step's parameters)."""
+    row = uow.connectors.get(tenant_id=tenant_id, name=TEAMS_CONNECTOR)
+    if row is None or not row.enabled or row.kind != "teams":
+        return False
+    return bool(row.settings.get("approvals_webhook"))
+
+
+def targets(uow: UnitOfWork, *, tenant_id: str) -> list[tuple[str, str]]:
+    """``(channel, to)`` of every approvers' channel the tenant configured, Slack first."""
+    found: list[tuple[str, str]] = []
+    to = approvals_channel(uow, tenant_id=tenant_id)
+    if to is not None:
+        found.append(("slack", to))
+    if approvals_webhook_set(uow, tenant_id=tenant_id):
+        found.append(("teams", TEAMS_TO))
+    return found
+
+
+def free_index(uow: UnitOfWork, *, tenant_id: str, run_id: str) -> int | None:
+    """The run's first unused step index; None past ``MAX_STEPS``."""
+    return next(
         (
             i
-            for i in range(MAX_ENTRIES)
-            if uow.response_steps.get(tenant_id=request.tenant_id, run_id=run_id, index=i) is None
+            for i in range(MAX_STEPS)
+            if uow.response_steps.get(tenant_id=tenant_id, run_id=run_id, index=i) is None
         ),
         None,
     )
-    if index is None:
-        return None  # a request bouncing in and out of the state 100 times gets no more messages
+
+
+def queue(ctx: AppContext, uow: UnitOfWork, *, request: ActionRequest) -> list[ResponseStep]:
+    """In the caller's transaction, as ``request`` enters ``pending_approval``: one step per
+    approvers' channel, each posting the same notice; none when the tenant names no channel."""
+    if request.state != RequestState.PENDING_APPROVAL:
+        return []
+    channels = targets(uow, tenant_id=request.tenant_id)
+    if not channels:
+        return []
+    run_id = run_id_of(request.id)
+    first = free_index(uow, tenant_id=request.tenant_id, run_id=run_id)
+    if first is None or first + len(channels) > MAX_STEPS:
+        return []  # a request bouncing in and out of the state that often gets no more messages
     now = ctx.clock.now()
-    notice = notice_for(ctx, uow, request=request, now=now)
-    step = ResponseStep.for_request(
-        tenant_id=request.tenant_id,
-        person_id=request.person_id,
-        run_id=run_id,
-        index=index,
-        runbook_id=RUNBOOK,
-        kind=KIND,
-        params={"channel": "slack", "to": to, "request_id": request.id, "notice": notice.to_dict()},
-        now=now,
-    )
-    uow.response_steps.add(step)
-    return step
+    notice = notice_for(ctx, uow, request=request, now=now).to_dict()
+    steps = [
+        ResponseStep.for_request(
+            tenant_id=request.tenant_id,
+            person_id=request.person_id,
+            run_id=run_id,
+            index=first + i,
+            runbook_id=RUNBOOK,
+            kind=KIND,
+            params={"channel": channel, "to": to, "request_id": request.id, "notice": notice},
+            now=now,
+        )
+        for i, (channel, to) in enumerate(channels)
+    ]
+    for step in steps:
+        uow.response_steps.add(step)
+    return steps
 
 
 def deliver(ctx: AppContext, step: ResponseStep) -> str:

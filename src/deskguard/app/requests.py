@@ -13,6 +13,7 @@ from typing import Any
 
 from deskguard.app.access import REQUESTERS, require_operator, require_person
 from deskguard.app.approval_notices import queue as queue_approval_notice
+from deskguard.app.approval_updates import queue as queue_approval_update
 from deskguard.app.context import AppContext
 from deskguard.app.evaluation import build_facts, decide, snapshot, state_for
 from deskguard.app.outbox import emit
@@ -251,7 +252,8 @@ def move_request(
             **({"reason": reason} if reason else {}),
         )
         queue_evidence(ctx, uow, request=moved, event=event)  # a final state goes back to its ticket
-        queue_approval_notice(ctx, uow, request=moved)  # the approvers' Slack channel, if any
+        queue_approval_notice(ctx, uow, request=moved)  # the approvers' Slack / Teams channels, if any
+        queue_approval_update(ctx, uow, request=moved, previous=request.state, actor=actor)  # its buttons go
     return moved
 
 

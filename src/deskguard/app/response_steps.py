@@ -4,7 +4,8 @@ A step reaches ``run_claimed`` already claimed (status ``running`` under a lease
 counted): by the run that planned it (``app.respond``), by an approval (``app.response_approvals``)
 or by the responder worker (``retry_due``). It acts through a port — the identity provider signs
 the person out or suspends the account, the response notifier and the ticketing port tell people
-(and post a request's approval message, ``app.approval_notices``) —
+(and post a request's approval message, ``app.approval_notices``, then rewrite it once decided,
+``app.approval_updates``) —
 or on deskguard's own state (watch list, manager validation, in the same transaction as its
 outcome). Each outcome is a ``response.step`` event, hence a record in the evidence ledger.
 
@@ -24,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from deskguard.app import approval_notices, ticket_evidence
+from deskguard.app import approval_notices, approval_updates, ticket_evidence
 from deskguard.app.context import AppContext
 from deskguard.app.outbox import emit
 from deskguard.detection.runbooks import PERSON_STEPS
@@ -207,6 +208,8 @@ def _call(ctx: AppContext, step: ResponseStep, person: Person | None) -> str:
         return ticket_evidence.deliver(channels, step)
     if step.kind == approval_notices.KIND:
         return approval_notices.deliver(ctx, step)
+    if step.kind == approval_updates.KIND:
+        return approval_updates.deliver(ctx, step)
     if step.kind == "ticket" and p["action"] == "comment":
         ref = channels.ticketing.comment(
             tenant_id=step.tenant_id, ticket_ref=p["ticket_ref"], text=p["text"], idempotency_key=key

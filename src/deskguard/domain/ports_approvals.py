@@ -6,7 +6,10 @@ the request's parameters hash. ``ApprovalNotice`` is that message's content, fix
 entered the state (stored in the responder step that delivers it, so a retry posts the same words).
 ``ApprovalMessenger`` is the optional method a notification adapter offers beside
 ``ResponseNotifier.send`` (Slack's ``SlackNotifier.post_approval``): a plain notification never
-carries buttons; only this message does, because only its click can do something.
+carries buttons; only this message does, because only its click can do something. A channel whose
+messages cannot round-trip a click (a Teams webhook) posts the same notice with one link to the
+console's approval page instead. ``ApprovalUpdater`` rewrites a posted message once the request no
+longer waits (``app.approval_updates``), so its buttons do not outlive the decision.
 """
 
 from __future__ import annotations
@@ -58,4 +61,24 @@ class ApprovalMessenger(Protocol):
         self, *, tenant_id: str, channel: str, to: str, notice: ApprovalNotice, idempotency_key: str
     ) -> str:
         """Returns the message's reference."""
+        ...
+
+
+@runtime_checkable
+class ApprovalUpdater(Protocol):
+    """Optional beside ``ApprovalMessenger``: rewrites a posted approval message once the request no
+    longer waits (Slack's ``chat.update``): its buttons gone, the outcome in their place. Idempotent
+    (the same words twice leave the same message). Raises ConnectorError / ConnectorTimeout."""
+
+    def update_approval(
+        self,
+        *,
+        tenant_id: str,
+        channel: str,
+        message_ref: str,
+        notice: ApprovalNotice,
+        outcome: str,
+        idempotency_key: str,
+    ) -> str:
+        """``message_ref`` is what ``post_approval`` returned; returns the updated message's reference."""
         ...

@@ -9,7 +9,10 @@ its reasons, the ticket, and Approve / Deny buttons whose ``action_id`` is ``des
 hash>`` (``request_reference``): the click approves the parameters the message showed, no others.
 Slack answers 200 with ``{"ok": false, "error": ...}`` when it refuses: that is a ``ConnectorError``
 carrying Slack's error. A post is not idempotent at Slack, so it is tried once; the step runner
-decides about retrying.
+decides about retrying. Once the request no longer waits, ``update_approval`` (``ApprovalUpdater``,
+queued by ``app.approval_updates``) rewrites the posted message with ``chat.update`` (channel and
+``ts`` from ``post_approval``'s reference ``slack:<channel id>:<ts>``): the same blocks, the
+buttons replaced by the outcome. An update is idempotent, so it is retried like a read.
 
 Inbound (the Interactivity Request URL): ``verify_signature`` checks ``X-Slack-Signature`` =
 ``v0=`` + hex HMAC-SHA256(signing secret, ``v0:{X-Slack-Request-Timestamp}:{raw body}``), with the
@@ -43,6 +46,7 @@ from deskguard.domain.ports_approvals import ApprovalNotice
 
 CHANNEL = "slack"
 API = "https://slack.com/api/chat.postMessage"
+UPDATE_METHOD = "chat.update"  # beside chat.postMessage, under the same API base
 USERS_INFO = "https://slack.com/api/users.info"
 RESPONSE_URLS = "https://hooks.slack.com/"
 TOLERANCE_S = 300
@@ -263,6 +267,36 @@ class SlackNotifier:
         }
         return self._once(tenant_id, idempotency_key, payload)
 
+    def update_approval(
+        self,
+        *,
+        tenant_id: str,
+        channel: str,
+        message_ref: str,
+        notice: ApprovalNotice,
+        outcome: str,
+        idempotency_key: str,
+    ) -> str:
+        """``ApprovalUpdater``: ``chat.update`` of the posted message (``message_ref`` =
+        ``slack:<channel id>:<ts>``), its buttons replaced by ``outcome``. Idempotent at Slack (the
+        same blocks again), so retried; ``message_not_found`` and other refusals are ConnectorErrors."""
+        require_channel(channel, expected=CHANNEL)
+        if notice.tenant_id != tenant_id:
+            raise ConnectorError(f"approval notice of tenant {notice.tenant_id} updated for {tenant_id}")
+        where, ts = parse_message_ref(message_ref)
+        payload = {
+            "channel": where,
+            "ts": ts,
+            "text": outcome,
+            "blocks": decided_blocks(approval_blocks(notice), outcome=outcome),
+        }
+        url = self._settings.api_url.rsplit("/", 1)[0] + "/" + UPDATE_METHOD
+        return self._memo.once(
+            tenant_id=tenant_id,
+            idempotency_key=idempotency_key,
+            deliver=lambda: with_retries(lambda: self._post(payload, url=url), idempotent=True),
+        )
+
     def _once(self, tenant_id: str, idempotency_key: str, payload: dict[str, Any]) -> str:
         return self._memo.once(
             tenant_id=tenant_id,
@@ -270,10 +304,10 @@ class SlackNotifier:
             deliver=lambda: with_retries(lambda: self._post(payload), idempotent=False),
         )
 
-    def _post(self, payload: dict[str, Any]) -> str:
+    def _post(self, payload: dict[str, Any], *, url: str | None = None) -> str:
         headers = {"authorization": f"Bearer {self._token}"}
         response = send(
-            self._client, "POST", self._settings.api_url, vendor="slack", json=payload, headers=headers
+            self._client, "POST", url or self._settings.api_url, vendor="slack", json=payload, headers=headers
         )
         body = json_body(response, vendor="slack")
         if not isinstance(body, dict) or "ok" not in body:
@@ -289,6 +323,15 @@ class SlackNotifier:
 def request_reference(*, tenant_id: str, request_id: str, params_hash: str) -> str:
     """The button reference of an action request's approval message."""
     return f"request/{tenant_id}/{request_id}/{params_hash}"
+
+
+def parse_message_ref(message_ref: str) -> tuple[str, str]:
+    """``(channel id, ts)`` of a posted message's reference; ConnectorError when it names none."""
+    vendor, _, rest = message_ref.partition(":")
+    where, _, ts = rest.partition(":")
+    if vendor != CHANNEL or not where or not ts:
+        raise ConnectorError(f"not a Slack message reference: {message_ref!r}")
+    return where, ts
 
 
 def parse_request_reference(reference: str) -> tuple[str, str, str]:
