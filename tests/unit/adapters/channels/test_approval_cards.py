@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import respx
+from approval_notice_kit import NOTICE
 
 from deskguard.adapters.channels.slack import (
     API,
@@ -20,27 +21,13 @@ from deskguard.adapters.channels.slack import (
 )
 from deskguard.adapters.channels.teams import CARD_TYPE, TeamsNotifier, TeamsSettings
 from deskguard.domain.errors import ConfigurationError, ConnectorError, ConnectorTimeout
-from deskguard.domain.ports_approvals import ApprovalMessenger, ApprovalNotice, ApprovalUpdater
+from deskguard.domain.ports_approvals import ApprovalMessenger, ApprovalUpdater
 
 SOC_HOOK = "https://prod-01.westeurope.logic.azure.com/workflows/soc/triggers/manual/paths/invoke?sig=SOCSIG"
 APPROVALS_HOOK = (
     "https://prod-01.westeurope.logic.azure.com/workflows/apr/triggers/manual/paths/invoke?sig=APRSIG"
 )
 UPDATE = "https://slack.com/api/chat.update"
-NOTICE = ApprovalNotice(
-    tenant_id="acme",
-    request_id="req_42",
-    params_hash="ab" * 32,
-    action="Reset MFA factors",
-    person="Jane Doe (jane@acme.example)",
-    requester="Bruno (bruno@desk.example), FarShore (outsourced), workstation WS-7",
-    justification="lost phone",
-    proofs=("push with number matching to the person's enrolled device (strong)",),
-    risk="64/100 (action tier high); signals: person: 3 failed pushes",
-    ticket="INC0010001 (phone)",
-    approver_role="supervisor",
-    expires_at="2026-12-01T13:00+00:00",
-)
 
 
 def _teams(monkeypatch: pytest.MonkeyPatch, approvals: str | None = APPROVALS_HOOK) -> TeamsNotifier:
@@ -92,7 +79,7 @@ def test_the_teams_approval_card_links_to_the_request_s_approval_page(
     texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
     assert texts[0] == "Approval needed: Reset MFA factors"
     assert "- push with number matching to the person's enrolled device (strong)" in texts
-    assert NOTICE.risk in texts and "lost phone" in texts
+    assert NOTICE.risk in texts and NOTICE.justification in texts
     # one action, which only opens the console's page: no approve-by-GET link, no submit
     [action] = card["actions"]
     assert action == {

@@ -11,6 +11,7 @@ import json
 import httpx
 import pytest
 import respx
+from approval_notice_kit import NOTICE
 from pydantic import ValidationError
 
 from deskguard.adapters.channels.slack import (
@@ -26,7 +27,7 @@ from deskguard.adapters.channels.slack import (
     verify_signature,
 )
 from deskguard.domain.errors import ConnectorError, ConnectorTimeout
-from deskguard.domain.ports_approvals import ApprovalMessenger, ApprovalNotice
+from deskguard.domain.ports_approvals import ApprovalMessenger
 
 # docs.slack.dev "Verifying requests from Slack", the worked example (not in /work/shared/reference).
 DOC_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -90,22 +91,6 @@ def test_a_plain_notification_is_posted_once_without_buttons(monkeypatch: pytest
     # a runbook notification decides nothing: no actions block, no button anywhere
     assert [b["type"] for b in body["blocks"]] == ["header", "section"]
     assert "deskguard.approve" not in request.content.decode()
-
-
-NOTICE = ApprovalNotice(
-    tenant_id="acme",
-    request_id="req_42",
-    params_hash="ab" * 32,
-    action="Reset MFA factors",
-    person="Jane Doe (jane@acme.example)",
-    requester="Bruno (bruno@desk.example), FarShore (outsourced), workstation WS-7",
-    justification="lost phone <@channel> & more",
-    proofs=("push with number matching to the person's enrolled device (strong)",),
-    risk="64/100 (action tier high); signals: person: 3 failed pushes",
-    ticket="INC0010001 (phone)",
-    approver_role="supervisor",
-    expires_at="2026-12-01T13:00+00:00",
-)
 
 
 @respx.mock
