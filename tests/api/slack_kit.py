@@ -72,9 +72,10 @@ def button(blocks: list[dict[str, Any]], verdict: str) -> dict[str, Any]:
     return actions["elements"][0 if verdict == "approve" else 1]
 
 
-def click_body(blocks: list[dict[str, Any]], *, user: str, verdict: str = "approve") -> bytes:
+def click_payload(blocks: list[dict[str, Any]], *, user: str, verdict: str = "approve") -> dict[str, Any]:
+    """A ``block_actions`` payload as Slack posts it for a click on a message of ``blocks``."""
     pressed = button(blocks, verdict)
-    payload = {
+    return {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0DESK"},
         "api_app_id": "A0DESKGUARD",
@@ -97,7 +98,10 @@ def click_body(blocks: list[dict[str, Any]], *, user: str, verdict: str = "appro
             }
         ],
     }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def click_body(blocks: list[dict[str, Any]], *, user: str, verdict: str = "approve") -> bytes:
+    return urlencode({"payload": json.dumps(click_payload(blocks, user=user, verdict=verdict))}).encode()
 
 
 def signed_headers(body: bytes, *, now: float, secret: str = SECRET) -> dict[str, str]:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import respx
 from fastapi.testclient import TestClient
+from slack_kit import RESPONSE_URL, SECRET, button, click_payload
 
 from deskguard.adapters.channels.slack import (
     USERS_INFO,
@@ -31,8 +32,6 @@ from http_client import WEBHOOK_KEY
 from world import World, build_world
 
 PATH = "/api/v1/webhooks/slack/interactions"
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-RESPONSE_URL = "https://hooks.slack.com/actions/T0DESK/6048571234567/WdRkQk1RzW2y5FT5M0xYd4rZ"
 
 
 @dataclass
@@ -117,37 +116,8 @@ def payload(request: ActionRequest, *, user: str, verdict: str, **over: Any) -> 
         expires_at=request.expires_at.isoformat(),
     )
     message_blocks = approval_blocks(notice)
-    [actions] = [b for b in message_blocks if b["type"] == "actions"]
-    button = actions["elements"][0 if verdict == "approve" else 1]
-    assert button["value"] == reference
-    body = {
-        "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0DESK"},
-        "api_app_id": "A0DESKGUARD",
-        "token": "verification-token-unused",
-        "container": {
-            "type": "message",
-            "message_ts": "1764583200.000100",
-            "channel_id": "C0SOC",
-            "is_ephemeral": False,
-        },
-        "trigger_id": "6048571234567.1234567890.abcdef0123456789abcdef0123456789",
-        "team": {"id": "T0DESK", "domain": "desk-example"},
-        "channel": {"id": "C0SOC", "name": "approvals"},
-        "message": {"type": "message", "ts": "1764583200.000100", "blocks": message_blocks},
-        "response_url": RESPONSE_URL,
-        "actions": [
-            {
-                "action_id": button["action_id"],
-                "block_id": "deskguard.decision",
-                "text": button["text"],
-                "value": button["value"],
-                "style": button["style"],
-                "type": "button",
-                "action_ts": "1764583201.123456",
-            }
-        ],
-    }
+    assert button(message_blocks, verdict)["value"] == reference
+    body = click_payload(message_blocks, user=user, verdict=verdict)
     body.update(over)
     return body
 
