@@ -65,7 +65,8 @@ class AfterRecovery(Analytic):
                 self._recovered.put(key, (event.time, event.id, event.activity))
                 self._apps.pop(key, None)
             return []
-        # sign-ins, the bulk of the stream: one lookup, and out
+        # sign-ins, the bulk of the stream: a lookup per state kept (recovery; countries and devices for
+        # new_country), and out
         recovered = self._recovered.get(key)
         if recovered is not None and not 0 <= event.time - recovered[0] <= self.window:
             recovered = None
